@@ -1,0 +1,41 @@
+# One command runs the portal, one runs the tests (see README).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+
+.PHONY: install run test lock
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+# Migrate, bootstrap the demo (idempotent) and run web, Celery worker and beat together
+# until Ctrl-C. Without DATABASE_URL/REDIS_URL everything is embedded: SQLite and a
+# filesystem broker under var/.
+run: export DJANGO_SETTINGS_MODULE ?= loanportal.settings.local
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(BIN)/python manage.py bootstrap_demo
+	@echo "Portal admin: http://127.0.0.1:$(PORT)/admin/   API docs: http://127.0.0.1:$(PORT)/api/docs/"
+	@bash -c 'trap "kill 0" EXIT; \
+		$(BIN)/gunicorn loanportal.wsgi -c loanportal/gunicorn.conf.py --bind 127.0.0.1:$(PORT) & \
+		$(BIN)/celery -A loanportal worker --concurrency 1 --loglevel INFO & \
+		$(BIN)/celery -A loanportal beat --loglevel INFO & \
+		wait -n'
+
+test: install
+	$(BIN)/pytest
+
+# Re-pin requirements*.txt from requirements*.in (needs pip-tools).
+lock:
+	$(BIN)/python -m pip install --quiet pip-tools
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements.txt requirements.in
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links -o requirements-dev.txt requirements-dev.in

@@ -1,0 +1,9 @@
+"""Developer settings: the embedded defaults `make run` starts with."""
+
+from .base import *  # noqa: F403
+from .base import env
+
+DEBUG = env.bool("DJANGO_DEBUG", default=True)
+# Local only: production.py has no default and refuses to start without one.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-development-only-not-a-secret")
+DEMO_MODE = env.bool("DEMO_MODE", default=True)

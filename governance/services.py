@@ -1,0 +1,380 @@
+"""Writes to the registry: registering versions and moving them through the workflow.
+
+Workflow (see README "Approval workflow"):
+
+    draft -> submitted -> validated -> approved -> production -> retired
+    submitted/validated -> rejected -> submitted (the author re-submits)
+    retired -> production (rollback)
+
+Every action runs in one transaction that locks the registered model (so two actions on
+one model never interleave; the loser gets a 409) and the version, checks role, four-eyes
+independence and gates, writes the new state with a simple-history change reason, and
+appends a `Transition`. A refused action changes nothing and is recorded as refused.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.password_validation import validate_password
+from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from .ml.artifact import write_artifact
+from .ml.dataset import load_dataset
+from .ml.training import TrainingResult, train
+from .models import Action, EventKind, GovernanceEvent, ModelVersion, RegisteredModel, RiskTier, Transition, VersionState
+from .roles import STAFF_ROLES, Role, user_roles
+
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL SQLSTATE for a NOWAIT lock that is held elsewhere
+
+DEFAULT_MODEL_SETTINGS: dict[str, Any] = {
+    "purpose": "Probability that a mortgage application defaults, used to approve or decline it.",
+    "owner": "Retail Credit Risk",
+    "risk_tier": RiskTier.TIER_1,
+}
+
+
+class WorkflowError(Exception):
+    """A workflow action that did not happen; `message` is meant for a person."""
+
+    status_code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class WorkflowRefused(WorkflowError):
+    """The actor may not do this, or a gate is not met."""
+
+    status_code = 403
+
+
+class WorkflowConflict(WorkflowError):
+    """The version is not in a state that allows the action, or another action won a race."""
+
+    status_code = 409
+
+
+# --- Registration ------------------------------------------------------------
+
+
+def registered_model_get_or_create(*, name: str) -> RegisteredModel:
+    model, _ = RegisteredModel.objects.get_or_create(name=name, defaults=DEFAULT_MODEL_SETTINGS)
+    return model
+
+
+def model_version_register(
+    *, registered_model: RegisteredModel, result: TrainingResult, author: AbstractBaseUser, request_id: str = ""
+) -> ModelVersion:
+    """Store the artifact and register it as the model's next version, in `draft`."""
+    path, sha256, size = write_artifact(settings.MODEL_ARTIFACT_DIR, registered_model.name, result.document)
+    with transaction.atomic():
+        RegisteredModel.objects.select_for_update().get(pk=registered_model.pk)  # serialises numbering
+        latest = registered_model.versions.aggregate(latest=Max("version"))["latest"] or 0
+        version = ModelVersion(
+            registered_model=registered_model,
+            version=latest + 1,
+            artifact_path=path,
+            artifact_sha256=sha256,
+            artifact_size=size,
+            library_versions=result.library_versions,
+            feature_schema=result.feature_schema,
+            training_data=result.training_data,
+            metrics=result.metrics,
+            threshold=result.threshold,
+            baseline=result.baseline,
+            fairness=result.fairness,
+            findings=result.findings,
+            created_by=author,
+        )
+        version._change_reason = "Registered by the training pipeline"
+        version._history_user = author
+        version.save()
+        Transition.objects.create(
+            version=version,
+            action=Action.REGISTER,
+            from_state="",
+            to_state=VersionState.DRAFT,
+            accepted=True,
+            actor=author,
+            comment=f"Trained on {result.training_data['file']} ({result.training_data['rows']} rows)",
+            request_id=request_id,
+        )
+    return version
+
+
+def model_version_train(*, data_path: str, model_name: str, seed: int, author: AbstractBaseUser) -> ModelVersion:
+    """Train on a labelled CSV with the registered model's policy and register the result."""
+    registered_model = registered_model_get_or_create(name=model_name)
+    result = train(
+        load_dataset(data_path),
+        seed=seed,
+        protected_attributes=list(registered_model.protected_attributes),
+        threshold_policy=registered_model.threshold_policy,
+        fixed_threshold=registered_model.fixed_threshold,
+        min_auc=registered_model.min_auc,
+        fairness_min_group_size=registered_model.fairness_min_group_size,
+    )
+    return model_version_register(registered_model=registered_model, result=result, author=author)
+
+
+# --- Workflow ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Step:
+    roles: tuple[Role, ...]
+    from_states: tuple[VersionState, ...]
+    to_state: VersionState
+    comment_required: bool = False
+    # Four-eyes: the version's authors (creator, submitters) may not take this step.
+    independent: bool = True
+
+
+STEPS: dict[Action, Step] = {
+    Action.SUBMIT: Step((Role.DATA_SCIENTIST,), (VersionState.DRAFT, VersionState.REJECTED), VersionState.SUBMITTED, independent=False),
+    Action.VALIDATE: Step((Role.MODEL_VALIDATOR,), (VersionState.SUBMITTED,), VersionState.VALIDATED),
+    Action.REJECT: Step(
+        (Role.MODEL_VALIDATOR, Role.MODEL_APPROVER),
+        (VersionState.SUBMITTED, VersionState.VALIDATED),
+        VersionState.REJECTED,
+        comment_required=True,
+    ),
+    Action.APPROVE: Step((Role.MODEL_APPROVER,), (VersionState.VALIDATED,), VersionState.APPROVED),
+    Action.PROMOTE: Step((Role.MODEL_APPROVER,), (VersionState.APPROVED,), VersionState.PRODUCTION),
+    Action.RETIRE: Step((Role.MODEL_APPROVER,), (VersionState.PRODUCTION, VersionState.APPROVED), VersionState.RETIRED, independent=False),
+    Action.ROLLBACK: Step((Role.MODEL_APPROVER,), (VersionState.RETIRED,), VersionState.PRODUCTION, comment_required=True),
+}
+WORKFLOW_ACTIONS = tuple(STEPS)
+
+
+def _accepted_actors(version: ModelVersion, action: Action) -> list[int]:
+    return list(version.transitions.filter(action=action, accepted=True).values_list("actor_id", flat=True))
+
+
+def _check_actor(version: ModelVersion, action: Action, step: Step, actor: AbstractBaseUser) -> None:
+    roles = user_roles(actor)
+    if not roles.intersection(step.roles):
+        needed = " or ".join(step.roles)
+        raise WorkflowRefused(f"Only a {needed} may {action} a version; {actor} is not one.")
+    if step.independent:
+        authors = {version.created_by_id, *_accepted_actors(version, Action.SUBMIT)}
+        if actor.pk in authors:
+            raise WorkflowRefused(
+                f"{actor} authored or submitted {version}; four-eyes review requires someone else to {action} it."
+            )
+    if action in (Action.APPROVE, Action.PROMOTE, Action.ROLLBACK):
+        validators = _accepted_actors(version, Action.VALIDATE)
+        if validators and actor.pk == validators[-1]:
+            raise WorkflowRefused(f"{actor} validated {version}; its approver must be someone else.")
+
+
+def _merge_waivers(version: ModelVersion, waivers: dict[str, str], allowed: set[str], actor: AbstractBaseUser) -> dict[str, Any]:
+    """Validate and record new waivers; returns the ones given in this action."""
+    given = {}
+    for key, justification in waivers.items():
+        if key not in allowed:
+            raise WorkflowRefused(f"There is nothing to waive under {key!r} for {version}.")
+        if not isinstance(justification, str) or not justification.strip():
+            raise WorkflowRefused(f"The waiver of {key} needs a written justification.")
+        given[key] = {"justification": justification.strip(), "by": actor.get_username(), "at": timezone.now().isoformat()}
+    version.waivers = {**version.waivers, **given}
+    return given
+
+
+def fairness_gate_ids(version: ModelVersion) -> dict[str, str]:
+    """Gate id -> why the training-time fairness screen fails for that attribute."""
+    failing = {}
+    for attribute, result in version.fairness.items():
+        if not result["passes_four_fifths"]:
+            worst = min(
+                (g for g, row in result["groups"].items() if row["sufficient"]),
+                key=lambda g: result["groups"][g]["adverse_impact_ratio"],
+            )
+            ratio = result["groups"][worst]["adverse_impact_ratio"]
+            failing[f"FAIRNESS:{attribute}"] = f"adverse impact ratio {ratio:.3f} for {attribute} = {worst}"
+    return failing
+
+
+def _check_promotion_gates(version: ModelVersion) -> None:
+    floor = version.registered_model.min_auc
+    auc = version.metrics.get("roc_auc")
+    if auc is None or auc < floor:
+        raise WorkflowRefused(f"{version} cannot go to production: holdout ROC-AUC {auc} is below the floor {floor}.")
+    unwaived = {k: why for k, why in fairness_gate_ids(version).items() if k not in version.waivers}
+    if unwaived:
+        listing = "; ".join(f"{why} (waive as {key!r})" for key, why in unwaived.items())
+        raise WorkflowRefused(
+            f"{version} cannot go to production: the fairness screen fails the four-fifths rule: {listing}."
+        )
+
+
+def _set_state(version: ModelVersion, state: VersionState, actor: AbstractBaseUser, reason: str) -> None:
+    version.state = state
+    version._change_reason = reason
+    version._history_user = actor
+    version.save(update_fields=["state", "waivers"])
+
+
+def _apply(
+    version: ModelVersion, action: Action, actor: AbstractBaseUser, comment: str, waivers: dict[str, str], request_id: str
+) -> ModelVersion:
+    step = STEPS[action]
+    if version.state not in step.from_states:
+        allowed = ", ".join(step.from_states)
+        raise WorkflowConflict(f"{version} is {version.state}; {action} needs it to be {allowed}.")
+    _check_actor(version, action, step, actor)
+    if step.comment_required and not comment.strip():
+        raise WorkflowRefused(f"To {action} {version} a comment saying why is required.")
+    details: dict[str, Any] = {}
+
+    if action == Action.SUBMIT and not version.findings:
+        raise WorkflowRefused(f"{version} has no automated validation findings yet; it cannot be submitted.")
+    if action == Action.VALIDATE:
+        details["waivers"] = _merge_waivers(version, waivers, {f["id"] for f in version.findings}, actor)
+        open_high = [f["id"] for f in version.findings if f["severity"] == "high" and f["id"] not in version.waivers]
+        if open_high:
+            raise WorkflowRefused(
+                f"{version} has high-severity findings without a waiver: {', '.join(open_high)}. "
+                "Waive each with a written justification to validate."
+            )
+    elif waivers and action in (Action.PROMOTE, Action.ROLLBACK):
+        details["waivers"] = _merge_waivers(version, waivers, set(fairness_gate_ids(version)), actor)
+    elif waivers:
+        raise WorkflowRefused(f"Waivers are given when validating or promoting, not to {action}.")
+
+    if step.to_state == VersionState.PRODUCTION:
+        _check_promotion_gates(version)
+        current = (
+            ModelVersion.objects.select_for_update()
+            .filter(registered_model=version.registered_model, state=VersionState.PRODUCTION)
+            .first()
+        )
+        if current is not None:
+            _set_state(current, VersionState.RETIRED, actor, f"retire: superseded by v{version.version}")
+            Transition.objects.create(
+                version=current,
+                action=Action.RETIRE,
+                from_state=VersionState.PRODUCTION,
+                to_state=VersionState.RETIRED,
+                accepted=True,
+                actor=actor,
+                comment=f"Superseded by v{version.version} ({action})",
+                details={"superseded_by": version.pk},
+                request_id=request_id,
+            )
+            details["retired_version"] = current.pk
+
+    from_state = version.state
+    _set_state(version, step.to_state, actor, f"{action}: {comment}" if comment else action)
+    Transition.objects.create(
+        version=version,
+        action=action,
+        from_state=from_state,
+        to_state=step.to_state,
+        accepted=True,
+        actor=actor,
+        comment=comment,
+        details=details,
+        request_id=request_id,
+    )
+    return version
+
+
+def model_version_transition(
+    *,
+    version_id: int,
+    action: Action | str,
+    actor: AbstractBaseUser,
+    comment: str = "",
+    waivers: dict[str, str] | None = None,
+    request_id: str = "",
+) -> ModelVersion:
+    """Take one workflow action on a version; raise a `WorkflowError` if it is not allowed.
+
+    `ModelVersion.DoesNotExist` propagates for an unknown id.
+    """
+    action = Action(action)
+    if action not in STEPS:
+        raise WorkflowRefused(f"{action} is not a workflow action.")
+    model_id = ModelVersion.objects.values_list("registered_model_id", flat=True).get(pk=version_id)
+    try:
+        with transaction.atomic():
+            RegisteredModel.objects.select_for_update(nowait=True).get(pk=model_id)
+            version = ModelVersion.objects.select_for_update().select_related("registered_model").get(pk=version_id)
+            return _apply(version, action, actor, comment, waivers or {}, request_id)
+    except WorkflowError as refusal:
+        _record_refusal(version_id, action, actor, comment, refusal.message, request_id)
+        raise
+    except (OperationalError, IntegrityError) as exc:
+        if isinstance(exc, OperationalError) and getattr(exc.__cause__, "pgcode", None) != LOCK_NOT_AVAILABLE:
+            raise
+        conflict = WorkflowConflict(
+            "Another workflow action on this model is in progress or just changed it; nothing was changed. "
+            "Reload the version and try again."
+        )
+        _record_refusal(version_id, action, actor, comment, conflict.message, request_id)
+        raise conflict from exc
+
+
+def _record_refusal(version_id: int, action: Action, actor: AbstractBaseUser, comment: str, reason: str, request_id: str) -> None:
+    state = ModelVersion.objects.values_list("state", flat=True).get(pk=version_id)
+    Transition.objects.create(
+        version_id=version_id,
+        action=action,
+        from_state=state,
+        to_state=state,
+        accepted=False,
+        actor=actor,
+        comment=comment,
+        reason=reason,
+        request_id=request_id,
+    )
+
+
+# --- Users and tokens ----------------------------------------------------------
+
+
+def portal_user_provision(
+    *,
+    username: str,
+    role: Role,
+    password: str | None = None,
+    check_password: bool = True,
+    actor: AbstractBaseUser | None = None,
+) -> AbstractBaseUser:
+    """Create the user if needed and give them `role`; staff roles may use the admin.
+
+    Raises `django.core.exceptions.ValidationError` for a password the validators refuse.
+    """
+    user_model = get_user_model()
+    with transaction.atomic():
+        user, created = user_model.objects.get_or_create(username=username)
+        if password:
+            if check_password:
+                validate_password(password, user)
+            user.set_password(password)
+        elif created:
+            user.set_unusable_password()
+        user.is_staff = user.is_staff or role in STAFF_ROLES
+        user.save()
+        user.groups.add(Group.objects.get(name=role))
+        GovernanceEvent.objects.create(
+            kind=EventKind.USER_PROVISIONED,
+            actor=actor,
+            summary=f"{username} {'created' if created else 'updated'} with role {role}",
+            details={"username": username, "role": str(role), "created": created, "password_set": bool(password)},
+        )
+    return user
+
+
+def api_token_issue(*, user: AbstractBaseUser) -> str:
+    """The user's API token, created on first request."""
+    token, _ = Token.objects.get_or_create(user=user)
+    return token.key

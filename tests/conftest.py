@@ -1,0 +1,132 @@
+"""Shared fixtures: demo users per role, a model trained once per session, registered versions."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+
+from governance.ml.dataset import Dataset, load_dataset
+from governance.ml.demo_data import generate, write_csv
+from governance.ml.training import TrainingResult, train
+from governance.models import ModelVersion, RegisteredModel
+from governance.roles import Role
+from governance.services import model_version_register, model_version_transition, portal_user_provision
+
+REAL_DATA = Path(settings.BASE_DIR).parent / "shared" / "data" / "loan_default.csv"
+DEMO_ROWS = 6000
+
+
+@pytest.fixture(scope="session")
+def demo_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("data") / "demo.csv"
+    write_csv(generate(DEMO_ROWS, seed=7), path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def demo_dataset(demo_csv: Path) -> Dataset:
+    return load_dataset(demo_csv)
+
+
+@pytest.fixture(scope="session")
+def training_result(demo_dataset: Dataset) -> TrainingResult:
+    """One model trained on demo data, shared by every test that needs a version."""
+    return train(
+        demo_dataset,
+        seed=42,
+        protected_attributes=["Gender", "age"],
+        min_auc=0.75,
+        fairness_min_group_size=100,
+    )
+
+
+@pytest.fixture(scope="session")
+def real_dataset() -> Dataset:
+    if not REAL_DATA.is_file():
+        pytest.skip(f"{REAL_DATA} is not on this machine")
+    return load_dataset(REAL_DATA)
+
+
+@pytest.fixture(autouse=True)
+def artifact_dir(settings: Any, tmp_path: Path) -> Path:
+    settings.MODEL_ARTIFACT_DIR = tmp_path / "models"
+    return settings.MODEL_ARTIFACT_DIR
+
+
+@pytest.fixture
+def make_user(db: Any) -> Any:
+    def make(username: str, *roles: Role) -> Any:
+        user = None
+        for role in roles:
+            user = portal_user_provision(username=username, role=role)
+        if user is None:
+            from django.contrib.auth import get_user_model
+
+            user = get_user_model().objects.create_user(username=username)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def author(make_user: Any) -> Any:
+    return make_user("dana-scientist", Role.DATA_SCIENTIST)
+
+
+@pytest.fixture
+def validator(make_user: Any) -> Any:
+    return make_user("victor-validator", Role.MODEL_VALIDATOR)
+
+
+@pytest.fixture
+def approver(make_user: Any) -> Any:
+    return make_user("ada-approver", Role.MODEL_APPROVER)
+
+
+@pytest.fixture
+def registered_model(db: Any) -> RegisteredModel:
+    return RegisteredModel.objects.create(name="loan-default", purpose="Default risk", owner="Retail Credit Risk")
+
+
+@pytest.fixture
+def register_version(registered_model: RegisteredModel, training_result: TrainingResult, author: Any) -> Any:
+    def register(**overrides: Any) -> ModelVersion:
+        result = training_result
+        if overrides:
+            from dataclasses import replace
+
+            result = replace(training_result, **overrides)
+        return model_version_register(registered_model=registered_model, result=result, author=author)
+
+    return register
+
+
+@pytest.fixture
+def draft_version(register_version: Any) -> ModelVersion:
+    return register_version()
+
+
+def waive_all_high(version: ModelVersion) -> dict[str, str]:
+    return {f["id"]: "Known artifact of the development data; reviewed." for f in version.findings if f["severity"] == "high"}
+
+
+@pytest.fixture
+def take_to(author: Any, validator: Any, approver: Any) -> Any:
+    """Drive a version through the workflow up to `state` with distinct reviewers."""
+    path = [
+        ("submit", author, lambda v: {}),
+        ("validate", validator, waive_all_high),
+        ("approve", approver, lambda v: {}),
+        ("promote", approver, lambda v: {}),
+    ]
+    order = ["draft", "submitted", "validated", "approved", "production"]
+
+    def take(version: ModelVersion, state: str) -> ModelVersion:
+        for action, actor, waivers in path[: order.index(state)]:
+            version = model_version_transition(
+                version_id=version.pk, action=action, actor=actor, comment=f"{action} in test", waivers=waivers(version)
+            )
+        return version
+
+    return take

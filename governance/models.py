@@ -150,6 +150,7 @@ class Transition(AppendOnlyModel):
     to_state = models.CharField(max_length=16, choices=VersionState.choices)
     accepted = models.BooleanField()
     actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    actor_roles = models.JSONField(default=list, blank=True, help_text="The actor's portal roles at the time.")
     comment = models.TextField(blank=True)
     reason = models.TextField(blank=True, help_text="Why a refused action was refused.")
     details = models.JSONField(default=dict, blank=True, help_text="Waivers given, version retired, ...")

@@ -75,7 +75,7 @@ def model_version_register(
     """Store the artifact and register it as the model's next version, in `draft`."""
     path, sha256, size = write_artifact(settings.MODEL_ARTIFACT_DIR, registered_model.name, result.document)
     with transaction.atomic():
-        RegisteredModel.objects.select_for_update().get(pk=registered_model.pk)  # serialises numbering
+        RegisteredModel.objects.select_for_update(no_key=True).get(pk=registered_model.pk)  # serialises numbering
         latest = registered_model.versions.aggregate(latest=Max("version"))["latest"] or 0
         version = ModelVersion(
             registered_model=registered_model,
@@ -96,13 +96,12 @@ def model_version_register(
         version._change_reason = "Registered by the training pipeline"
         version._history_user = author
         version.save()
-        Transition.objects.create(
-            version=version,
-            action=Action.REGISTER,
-            from_state="",
-            to_state=VersionState.DRAFT,
-            accepted=True,
-            actor=author,
+        _record_transition(
+            version,
+            Action.REGISTER,
+            "",
+            VersionState.DRAFT,
+            author,
             comment=f"Trained on {result.training_data['file']} ({result.training_data['rows']} rows)",
             request_id=request_id,
         )
@@ -252,19 +251,18 @@ def _apply(
     if step.to_state == VersionState.PRODUCTION:
         _check_promotion_gates(version)
         current = (
-            ModelVersion.objects.select_for_update()
+            ModelVersion.objects.select_for_update(no_key=True)
             .filter(registered_model=version.registered_model, state=VersionState.PRODUCTION)
             .first()
         )
         if current is not None:
             _set_state(current, VersionState.RETIRED, actor, f"retire: superseded by v{version.version}")
-            Transition.objects.create(
-                version=current,
-                action=Action.RETIRE,
-                from_state=VersionState.PRODUCTION,
-                to_state=VersionState.RETIRED,
-                accepted=True,
-                actor=actor,
+            _record_transition(
+                current,
+                Action.RETIRE,
+                VersionState.PRODUCTION,
+                VersionState.RETIRED,
+                actor,
                 comment=f"Superseded by v{version.version} ({action})",
                 details={"superseded_by": version.pk},
                 request_id=request_id,
@@ -273,16 +271,8 @@ def _apply(
 
     from_state = version.state
     _set_state(version, step.to_state, actor, f"{action}: {comment}" if comment else action)
-    Transition.objects.create(
-        version=version,
-        action=action,
-        from_state=from_state,
-        to_state=step.to_state,
-        accepted=True,
-        actor=actor,
-        comment=comment,
-        details=details,
-        request_id=request_id,
+    _record_transition(
+        version, action, from_state, step.to_state, actor, comment=comment, details=details, request_id=request_id
     )
     return version
 
@@ -306,8 +296,12 @@ def model_version_transition(
     model_id = ModelVersion.objects.values_list("registered_model_id", flat=True).get(pk=version_id)
     try:
         with transaction.atomic():
-            RegisteredModel.objects.select_for_update(nowait=True).get(pk=model_id)
-            version = ModelVersion.objects.select_for_update().select_related("registered_model").get(pk=version_id)
+            # NO KEY UPDATE: workflow changes no keys, so rows that merely reference these
+            # (a refusal record) need not wait for the lock holder.
+            RegisteredModel.objects.select_for_update(nowait=True, no_key=True).get(pk=model_id)
+            version = (
+                ModelVersion.objects.select_for_update(no_key=True).select_related("registered_model").get(pk=version_id)
+            )
             return _apply(version, action, actor, comment, waivers or {}, request_id)
     except WorkflowError as refusal:
         _record_refusal(version_id, action, actor, comment, refusal.message, request_id)
@@ -324,16 +318,36 @@ def model_version_transition(
 
 
 def _record_refusal(version_id: int, action: Action, actor: AbstractBaseUser, comment: str, reason: str, request_id: str) -> None:
-    state = ModelVersion.objects.values_list("state", flat=True).get(pk=version_id)
-    Transition.objects.create(
-        version_id=version_id,
+    version = ModelVersion.objects.only("state").get(pk=version_id)
+    _record_transition(
+        version, action, version.state, version.state, actor, accepted=False, comment=comment, reason=reason, request_id=request_id
+    )
+
+
+def _record_transition(
+    version: ModelVersion,
+    action: Action,
+    from_state: str,
+    to_state: str,
+    actor: AbstractBaseUser,
+    *,
+    accepted: bool = True,
+    comment: str = "",
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+    request_id: str = "",
+) -> Transition:
+    return Transition.objects.create(
+        version=version,
         action=action,
-        from_state=state,
-        to_state=state,
-        accepted=False,
+        from_state=from_state,
+        to_state=to_state,
+        accepted=accepted,
         actor=actor,
+        actor_roles=sorted(user_roles(actor)),
         comment=comment,
         reason=reason,
+        details=details or {},
         request_id=request_id,
     )
 
@@ -365,6 +379,7 @@ def portal_user_provision(
         user.is_staff = user.is_staff or role in STAFF_ROLES
         user.save()
         user.groups.add(Group.objects.get(name=role))
+        user.__dict__.pop("_portal_roles", None)  # drop roles cached on this instance
         GovernanceEvent.objects.create(
             kind=EventKind.USER_PROVISIONED,
             actor=actor,

@@ -185,3 +185,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Governance ----------------------------------------------------------------
+# History is evidence: the admin shows it but never offers to revert to an old version.
+SIMPLE_HISTORY_REVERT_DISABLED = True

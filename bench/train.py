@@ -26,7 +26,9 @@ def main() -> None:
     args = parser.parse_args()
 
     dataset = load_dataset(args.data)
-    result = train(dataset, seed=args.seed, protected_attributes=["Gender", "age"], min_auc=0.75, fairness_min_group_size=100)
+    result = train(
+        dataset, seed=args.seed, protected_attributes=["Gender", "age"], min_auc=0.75, fairness_min_group_size=100
+    )
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     m = result.metrics
     print(f"data                 {dataset.path} ({len(dataset.frame)} rows, holdout {m['n_rows']})")

@@ -57,7 +57,9 @@ def append_only_trigger_operations(*tables: str) -> list[migrations.RunPython]:
     return [migrations.RunPython(_run_on_postgresql(create), _run_on_postgresql(drop), elidable=False)]
 
 
-def guarded_update_trigger_operations(table: str, clearable_columns: tuple[str, ...], stamp_column: str) -> list[migrations.RunPython]:
+def guarded_update_trigger_operations(
+    table: str, clearable_columns: tuple[str, ...], stamp_column: str
+) -> list[migrations.RunPython]:
     """Like `append_only_trigger_operations`, except that `clearable_columns` may be set to
     NULL (with `stamp_column` recording when): how retention removes personal data from a
     record whose other columns stay as written."""

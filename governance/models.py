@@ -178,7 +178,11 @@ class GovernanceEvent(AppendOnlyModel):
 
     kind = models.CharField(max_length=32, choices=EventKind.choices)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text="Empty for scheduled jobs.",
     )
     registered_model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, null=True, blank=True)

@@ -2,7 +2,6 @@
 
 import functools
 from pathlib import Path
-
 from typing import Any
 
 from django.conf import settings

@@ -1,18 +1,12 @@
 """Writes to the registry: registering versions and moving them through the workflow.
 
-Workflow (see README "Approval workflow"):
-
-    draft -> submitted -> validated -> approved -> production -> retired
-    submitted/validated -> rejected -> submitted (the author re-submits)
-    retired -> production (rollback)
-
+The rules (who may take which step from which state, gates) are in `workflow.py`.
 Every action runs in one transaction that locks the registered model (so two actions on
 one model never interleave; the loser gets a 409) and the version, checks role, four-eyes
 independence and gates, writes the new state with a simple-history change reason, and
 appends a `Transition`. A refused action changes nothing and is recorded as refused.
 """
 
-from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -27,8 +21,26 @@ from rest_framework.authtoken.models import Token
 from .ml.artifact import write_artifact
 from .ml.dataset import load_dataset
 from .ml.training import TrainingResult, train
-from .models import Action, EventKind, GovernanceEvent, ModelVersion, RegisteredModel, RiskTier, Transition, VersionState
+from .models import (
+    Action,
+    EventKind,
+    GovernanceEvent,
+    ModelVersion,
+    RegisteredModel,
+    RiskTier,
+    Transition,
+    VersionState,
+)
 from .roles import STAFF_ROLES, Role, user_roles
+from .workflow import (
+    STEPS,
+    WorkflowConflict,
+    WorkflowError,
+    WorkflowRefused,
+    actor_refusal,
+    fairness_gate_ids,
+    promotion_refusal,
+)
 
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL SQLSTATE for a NOWAIT lock that is held elsewhere
 
@@ -37,28 +49,6 @@ DEFAULT_MODEL_SETTINGS: dict[str, Any] = {
     "owner": "Retail Credit Risk",
     "risk_tier": RiskTier.TIER_1,
 }
-
-
-class WorkflowError(Exception):
-    """A workflow action that did not happen; `message` is meant for a person."""
-
-    status_code = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-class WorkflowRefused(WorkflowError):
-    """The actor may not do this, or a gate is not met."""
-
-    status_code = 403
-
-
-class WorkflowConflict(WorkflowError):
-    """The version is not in a state that allows the action, or another action won a race."""
-
-    status_code = 409
 
 
 # --- Registration ------------------------------------------------------------
@@ -126,55 +116,9 @@ def model_version_train(*, data_path: str, model_name: str, seed: int, author: A
 # --- Workflow ----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Step:
-    roles: tuple[Role, ...]
-    from_states: tuple[VersionState, ...]
-    to_state: VersionState
-    comment_required: bool = False
-    # Four-eyes: the version's authors (creator, submitters) may not take this step.
-    independent: bool = True
-
-
-STEPS: dict[Action, Step] = {
-    Action.SUBMIT: Step((Role.DATA_SCIENTIST,), (VersionState.DRAFT, VersionState.REJECTED), VersionState.SUBMITTED, independent=False),
-    Action.VALIDATE: Step((Role.MODEL_VALIDATOR,), (VersionState.SUBMITTED,), VersionState.VALIDATED),
-    Action.REJECT: Step(
-        (Role.MODEL_VALIDATOR, Role.MODEL_APPROVER),
-        (VersionState.SUBMITTED, VersionState.VALIDATED),
-        VersionState.REJECTED,
-        comment_required=True,
-    ),
-    Action.APPROVE: Step((Role.MODEL_APPROVER,), (VersionState.VALIDATED,), VersionState.APPROVED),
-    Action.PROMOTE: Step((Role.MODEL_APPROVER,), (VersionState.APPROVED,), VersionState.PRODUCTION),
-    Action.RETIRE: Step((Role.MODEL_APPROVER,), (VersionState.PRODUCTION, VersionState.APPROVED), VersionState.RETIRED, independent=False),
-    Action.ROLLBACK: Step((Role.MODEL_APPROVER,), (VersionState.RETIRED,), VersionState.PRODUCTION, comment_required=True),
-}
-WORKFLOW_ACTIONS = tuple(STEPS)
-
-
-def _accepted_actors(version: ModelVersion, action: Action) -> list[int]:
-    return list(version.transitions.filter(action=action, accepted=True).values_list("actor_id", flat=True))
-
-
-def _check_actor(version: ModelVersion, action: Action, step: Step, actor: AbstractBaseUser) -> None:
-    roles = user_roles(actor)
-    if not roles.intersection(step.roles):
-        needed = " or ".join(step.roles)
-        raise WorkflowRefused(f"Only a {needed} may {action} a version; {actor} is not one.")
-    if step.independent:
-        authors = {version.created_by_id, *_accepted_actors(version, Action.SUBMIT)}
-        if actor.pk in authors:
-            raise WorkflowRefused(
-                f"{actor} authored or submitted {version}; four-eyes review requires someone else to {action} it."
-            )
-    if action in (Action.APPROVE, Action.PROMOTE, Action.ROLLBACK):
-        validators = _accepted_actors(version, Action.VALIDATE)
-        if validators and actor.pk == validators[-1]:
-            raise WorkflowRefused(f"{actor} validated {version}; its approver must be someone else.")
-
-
-def _merge_waivers(version: ModelVersion, waivers: dict[str, str], allowed: set[str], actor: AbstractBaseUser) -> dict[str, Any]:
+def _merge_waivers(
+    version: ModelVersion, waivers: dict[str, str], allowed: set[str], actor: AbstractBaseUser
+) -> dict[str, Any]:
     """Validate and record new waivers; returns the ones given in this action."""
     given = {}
     for key, justification in waivers.items():
@@ -182,36 +126,13 @@ def _merge_waivers(version: ModelVersion, waivers: dict[str, str], allowed: set[
             raise WorkflowRefused(f"There is nothing to waive under {key!r} for {version}.")
         if not isinstance(justification, str) or not justification.strip():
             raise WorkflowRefused(f"The waiver of {key} needs a written justification.")
-        given[key] = {"justification": justification.strip(), "by": actor.get_username(), "at": timezone.now().isoformat()}
+        given[key] = {
+            "justification": justification.strip(),
+            "by": actor.get_username(),
+            "at": timezone.now().isoformat(),
+        }
     version.waivers = {**version.waivers, **given}
     return given
-
-
-def fairness_gate_ids(version: ModelVersion) -> dict[str, str]:
-    """Gate id -> why the training-time fairness screen fails for that attribute."""
-    failing = {}
-    for attribute, result in version.fairness.items():
-        if not result["passes_four_fifths"]:
-            worst = min(
-                (g for g, row in result["groups"].items() if row["sufficient"]),
-                key=lambda g: result["groups"][g]["adverse_impact_ratio"],
-            )
-            ratio = result["groups"][worst]["adverse_impact_ratio"]
-            failing[f"FAIRNESS:{attribute}"] = f"adverse impact ratio {ratio:.3f} for {attribute} = {worst}"
-    return failing
-
-
-def _check_promotion_gates(version: ModelVersion) -> None:
-    floor = version.registered_model.min_auc
-    auc = version.metrics.get("roc_auc")
-    if auc is None or auc < floor:
-        raise WorkflowRefused(f"{version} cannot go to production: holdout ROC-AUC {auc} is below the floor {floor}.")
-    unwaived = {k: why for k, why in fairness_gate_ids(version).items() if k not in version.waivers}
-    if unwaived:
-        listing = "; ".join(f"{why} (waive as {key!r})" for key, why in unwaived.items())
-        raise WorkflowRefused(
-            f"{version} cannot go to production: the fairness screen fails the four-fifths rule: {listing}."
-        )
 
 
 def _set_state(version: ModelVersion, state: VersionState, actor: AbstractBaseUser, reason: str) -> None:
@@ -222,13 +143,20 @@ def _set_state(version: ModelVersion, state: VersionState, actor: AbstractBaseUs
 
 
 def _apply(
-    version: ModelVersion, action: Action, actor: AbstractBaseUser, comment: str, waivers: dict[str, str], request_id: str
+    version: ModelVersion,
+    action: Action,
+    actor: AbstractBaseUser,
+    comment: str,
+    waivers: dict[str, str],
+    request_id: str,
 ) -> ModelVersion:
     step = STEPS[action]
     if version.state not in step.from_states:
         allowed = ", ".join(step.from_states)
         raise WorkflowConflict(f"{version} is {version.state}; {action} needs it to be {allowed}.")
-    _check_actor(version, action, step, actor)
+    refusal = actor_refusal(version, action, actor)
+    if refusal:
+        raise WorkflowRefused(refusal)
     if step.comment_required and not comment.strip():
         raise WorkflowRefused(f"To {action} {version} a comment saying why is required.")
     details: dict[str, Any] = {}
@@ -249,7 +177,9 @@ def _apply(
         raise WorkflowRefused(f"Waivers are given when validating or promoting, not to {action}.")
 
     if step.to_state == VersionState.PRODUCTION:
-        _check_promotion_gates(version)
+        refusal = promotion_refusal(version)
+        if refusal:
+            raise WorkflowRefused(refusal)
         current = (
             ModelVersion.objects.select_for_update(no_key=True)
             .filter(registered_model=version.registered_model, state=VersionState.PRODUCTION)
@@ -300,7 +230,9 @@ def model_version_transition(
             # (a refusal record) need not wait for the lock holder.
             RegisteredModel.objects.select_for_update(nowait=True, no_key=True).get(pk=model_id)
             version = (
-                ModelVersion.objects.select_for_update(no_key=True).select_related("registered_model").get(pk=version_id)
+                ModelVersion.objects.select_for_update(no_key=True)
+                .select_related("registered_model")
+                .get(pk=version_id)
             )
             return _apply(version, action, actor, comment, waivers or {}, request_id)
     except WorkflowError as refusal:
@@ -317,10 +249,20 @@ def model_version_transition(
         raise conflict from exc
 
 
-def _record_refusal(version_id: int, action: Action, actor: AbstractBaseUser, comment: str, reason: str, request_id: str) -> None:
+def _record_refusal(
+    version_id: int, action: Action, actor: AbstractBaseUser, comment: str, reason: str, request_id: str
+) -> None:
     version = ModelVersion.objects.only("state").get(pk=version_id)
     _record_transition(
-        version, action, version.state, version.state, actor, accepted=False, comment=comment, reason=reason, request_id=request_id
+        version,
+        action,
+        version.state,
+        version.state,
+        actor,
+        accepted=False,
+        comment=comment,
+        reason=reason,
+        request_id=request_id,
     )
 
 

@@ -1,3 +1,15 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from . import views
+from .workflow import WORKFLOW_ACTIONS
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("models/", views.RegisteredModelList.as_view(), name="model-list"),
+    path("models/<slug:name>/", views.RegisteredModelDetail.as_view(), name="model-detail"),
+    path("models/<slug:name>/versions/", views.RegisteredModelVersionList.as_view(), name="model-versions"),
+    path("versions/<int:pk>/", views.VersionDetail.as_view(), name="version-detail"),
+    *(
+        path(f"versions/<int:pk>/{action.value}/", views.VersionTransition.as_view(), {"action": action.value})
+        for action in WORKFLOW_ACTIONS
+    ),
+]

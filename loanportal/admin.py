@@ -46,7 +46,9 @@ class _Echo:
         return value
 
 
-def streaming_csv_response(filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> StreamingHttpResponse:
+def streaming_csv_response(
+    filename: str, header: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> StreamingHttpResponse:
     """A CSV download that is written row by row, so large exports use constant memory."""
     writer = csv.writer(_Echo())
 

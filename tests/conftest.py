@@ -108,7 +108,11 @@ def draft_version(register_version: Any) -> ModelVersion:
 
 
 def waive_all_high(version: ModelVersion) -> dict[str, str]:
-    return {f["id"]: "Known artifact of the development data; reviewed." for f in version.findings if f["severity"] == "high"}
+    return {
+        f["id"]: "Known artifact of the development data; reviewed."
+        for f in version.findings
+        if f["severity"] == "high"
+    }
 
 
 @pytest.fixture

@@ -71,5 +71,7 @@ def read_artifact(path: Path, expected_sha256: str) -> dict[str, Any]:
     if not isinstance(document, dict) or document.get("format") != ARTIFACT_FORMAT:
         raise ArtifactError(f"Artifact {path} is not in the {ARTIFACT_FORMAT} format; refusing to load it.")
     if document.get("format_version") != FORMAT_VERSION:
-        raise ArtifactError(f"Artifact {path} has format version {document.get('format_version')!r}; expected {FORMAT_VERSION}.")
+        raise ArtifactError(
+            f"Artifact {path} has format version {document.get('format_version')!r}; expected {FORMAT_VERSION}."
+        )
     return document

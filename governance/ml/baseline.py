@@ -39,7 +39,7 @@ def bin_labels(spec: dict[str, Any]) -> list[str]:
         return [*spec["categories"], "missing", "unseen"]
     edges = spec["edges"]
     labels = [f"<= {edges[0]:g}"] if edges else ["all"]
-    labels += [f"({lo:g}, {hi:g}]" for lo, hi in zip(edges, edges[1:])]
+    labels += [f"({lo:g}, {hi:g}]" for lo, hi in zip(edges, edges[1:], strict=False)]
     if edges:
         labels.append(f"> {edges[-1]:g}")
     return [*labels, "missing"]

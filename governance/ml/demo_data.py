@@ -126,7 +126,11 @@ def generate(rows: int, seed: int, profile: dict[str, Any] | None = None) -> pd.
         if name in COUPLED:
             continue
         labels = list(stats["shares"])
-        column = rng.choice(np.array(labels, dtype=object), size=rows, p=np.array(list(stats["shares"].values())) / sum(stats["shares"].values()))
+        column = rng.choice(
+            np.array(labels, dtype=object),
+            size=rows,
+            p=np.array(list(stats["shares"].values())) / sum(stats["shares"].values()),
+        )
         effects = {k: _log_odds_effect(v, base) for k, v in stats["clean_default_rate"].items()}
         log_odds += np.array([effects.get(v, 0.0) for v in column])
         data[name] = np.where(column == MISSING, None, column)
@@ -155,7 +159,9 @@ def generate(rows: int, seed: int, profile: dict[str, Any] | None = None) -> pd.
     data["property_value"] = property_value
     data["LTV"] = data["loan_amount"] / property_value * 100
     terms = profile["numeric"]["term"]["values"]
-    data["term"] = rng.choice(np.array([float(t) for t in terms]), size=rows, p=np.array(list(terms.values())) / sum(terms.values()))
+    data["term"] = rng.choice(
+        np.array([float(t) for t in terms]), size=rows, p=np.array(list(terms.values())) / sum(terms.values())
+    )
 
     for name in NUMERIC_FIELDS:
         stats = profile["numeric"][name]

@@ -64,11 +64,8 @@ def group_fairness(
     judged = {k: v for k, v in rows.items() if v["sufficient"]}
     reference = max(judged, key=lambda k: judged[k]["approval_rate"]) if judged else None
     reference_rate = judged[reference]["approval_rate"] if reference else None
-    for label, row in rows.items():
-        if reference_rate:
-            row["adverse_impact_ratio"] = row["approval_rate"] / reference_rate
-        else:
-            row["adverse_impact_ratio"] = None
+    for row in rows.values():
+        row["adverse_impact_ratio"] = row["approval_rate"] / reference_rate if reference_rate else None
         row["demographic_parity_difference"] = (
             row["approval_rate"] - reference_rate if reference_rate is not None else None
         )

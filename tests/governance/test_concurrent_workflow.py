@@ -11,7 +11,8 @@ from django.db import connection
 
 from governance import services
 from governance.models import ModelVersion, Transition, VersionState
-from governance.services import WorkflowConflict, model_version_transition
+from governance.services import model_version_transition
+from governance.workflow import WorkflowConflict
 
 # serialized_rollback restores the role groups the data migration created after each flush.
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
@@ -90,7 +91,9 @@ def test_approve_while_rejecting_one_wins_and_no_state_outside_the_workflow(
     version = take_to(draft_version, "validated")
     inside, release = hold_next_action()
     results: dict = {}
-    approving = run_in_thread(results, "approve", version_id=version.pk, action="approve", actor=approver, comment="fine")
+    approving = run_in_thread(
+        results, "approve", version_id=version.pk, action="approve", actor=approver, comment="fine"
+    )
     assert inside.wait(10)
     rejecting = run_in_thread(
         results, "reject", version_id=version.pk, action="reject", actor=other_approver, comment="not fine"

@@ -22,7 +22,9 @@ def test_a_missing_property_value_pushes_the_score_up_through_that_feature(train
     frame = demo_dataset.frame
     rows = frame[frame["property_value"].isna()].head(50)
     contributions = scorer.contributions(scorer.encoder.model_matrix(scorer.encoder.encode_frame(rows)))
-    pushed = contributions[:, scorer.model_features.index("property_value")] + contributions[
-        :, scorer.model_features.index("LTV")
-    ] + contributions[:, scorer.model_features.index("credit_type")]
+    pushed = (
+        contributions[:, scorer.model_features.index("property_value")]
+        + contributions[:, scorer.model_features.index("LTV")]
+        + contributions[:, scorer.model_features.index("credit_type")]
+    )
     assert (pushed > 0).mean() > 0.9

@@ -37,5 +37,7 @@ def test_error_rate_gaps_with_outcomes():
 
 
 def test_missing_group_labels_form_their_own_group():
-    result = group_fairness(np.array(["A", None, np.nan], dtype=object), np.array([1, 1, 0], dtype=bool), min_group_size=1)
+    result = group_fairness(
+        np.array(["A", None, np.nan], dtype=object), np.array([1, 1, 0], dtype=bool), min_group_size=1
+    )
     assert result["groups"]["(missing)"]["n"] == 2

@@ -4,7 +4,8 @@ import pytest
 
 from governance.models import Transition, VersionState
 from governance.roles import Role
-from governance.services import WorkflowRefused, model_version_transition
+from governance.services import model_version_transition
+from governance.workflow import WorkflowRefused
 from tests.conftest import waive_all_high
 
 
@@ -21,7 +22,9 @@ def test_submitter_cannot_validate_own_version(make_user, draft_version):
 
 
 @pytest.mark.django_db
-def test_author_cannot_validate_approve_or_promote_own_version(make_user, registered_model, training_result, take_to, validator):
+def test_author_cannot_validate_approve_or_promote_own_version(
+    make_user, registered_model, training_result, take_to, validator
+):
     from governance.services import model_version_register
 
     author = make_user("ana", Role.DATA_SCIENTIST, Role.MODEL_VALIDATOR, Role.MODEL_APPROVER)
@@ -73,7 +76,9 @@ def test_superuser_without_the_role_is_refused(draft_version, take_to, django_us
 
 
 @pytest.mark.django_db
-def test_superuser_author_with_every_role_still_cannot_approve_own_version(django_user_model, registered_model, training_result, validator):
+def test_superuser_author_with_every_role_still_cannot_approve_own_version(
+    django_user_model, registered_model, training_result, validator
+):
     from governance.services import model_version_register, portal_user_provision
 
     root = django_user_model.objects.create_superuser("root", "root@example.com", "x")

@@ -9,7 +9,9 @@ pytestmark = pytest.mark.real_data
 
 @pytest.fixture(scope="module")
 def real_result(real_dataset):
-    return train(real_dataset, seed=42, protected_attributes=["Gender", "age"], min_auc=0.75, fairness_min_group_size=100)
+    return train(
+        real_dataset, seed=42, protected_attributes=["Gender", "age"], min_auc=0.75, fairness_min_group_size=100
+    )
 
 
 def test_holdout_auc_beats_the_reference_forest(real_result):

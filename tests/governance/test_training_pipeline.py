@@ -65,7 +65,9 @@ def test_fairness_is_recorded_per_protected_attribute(training_result):
 
 
 def test_auc_below_the_floor_is_a_high_finding(demo_dataset):
-    result = train(demo_dataset, seed=1, protected_attributes=["Gender", "age"], min_auc=0.99, fairness_min_group_size=100)
+    result = train(
+        demo_dataset, seed=1, protected_attributes=["Gender", "age"], min_auc=0.99, fairness_min_group_size=100
+    )
     finding = next(f for f in result.findings if f["code"] == "HOLDOUT_AUC_BELOW_FLOOR")
     assert finding["severity"] == "high"
     assert finding["evidence"]["floor"] == 0.99
@@ -85,6 +87,8 @@ def test_fixed_threshold_policy_uses_the_configured_cut_off(demo_dataset):
 
 
 def test_same_seed_gives_the_same_model(demo_dataset, training_result):
-    again = train(demo_dataset, seed=42, protected_attributes=["Gender", "age"], min_auc=0.75, fairness_min_group_size=100)
+    again = train(
+        demo_dataset, seed=42, protected_attributes=["Gender", "age"], min_auc=0.75, fairness_min_group_size=100
+    )
     assert again.document == training_result.document
     assert np.isclose(again.threshold, training_result.threshold)

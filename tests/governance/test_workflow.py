@@ -3,7 +3,8 @@
 import pytest
 
 from governance.models import ModelVersion, Transition, VersionState
-from governance.services import WorkflowConflict, WorkflowRefused, model_version_transition
+from governance.services import model_version_transition
+from governance.workflow import WorkflowConflict, WorkflowRefused
 from tests.conftest import waive_all_high
 
 
@@ -23,7 +24,9 @@ def test_full_path_to_production_writes_transitions_and_history(draft_version, t
         ("approve", "validated", "approved", approver),
         ("promote", "approved", "production", approver),
     ]
-    reasons = list(version.history.order_by("history_date").values_list("state", "history_change_reason", "history_user"))
+    reasons = list(
+        version.history.order_by("history_date").values_list("state", "history_change_reason", "history_user")
+    )
     assert reasons[-1] == ("production", "promote: promote in test", approver.pk)
     assert [r[0] for r in reasons] == ["draft", "submitted", "validated", "approved", "production"]
 
@@ -100,13 +103,17 @@ def unfair(training_result):
 
 
 @pytest.mark.django_db
-def test_promotion_gate_refuses_a_failed_fairness_screen_unless_waived(register_version, training_result, take_to, approver):
+def test_promotion_gate_refuses_a_failed_fairness_screen_unless_waived(
+    register_version, training_result, take_to, approver
+):
     version = take_to(register_version(fairness=unfair(training_result)), "approved")
     with pytest.raises(WorkflowRefused, match="four-fifths rule: adverse impact ratio 0.700 for Gender = Female"):
         act(version, "promote", approver)
     with pytest.raises(WorkflowRefused, match="needs a written justification"):
         act(version, "promote", approver, waivers={"FAIRNESS:Gender": ""})
-    version = act(version, "promote", approver, waivers={"FAIRNESS:Gender": "Disparity explained by income; monitored monthly."})
+    version = act(
+        version, "promote", approver, waivers={"FAIRNESS:Gender": "Disparity explained by income; monitored monthly."}
+    )
     assert version.state == VersionState.PRODUCTION
     assert version.waivers["FAIRNESS:Gender"]["by"] == approver.username
 

@@ -9,13 +9,8 @@ from governance.ml.demo_data import generate, write_csv
 from governance.models import Action, ModelVersion, VersionState
 from governance.roles import Role
 from governance.selectors import production_version
-from governance.services import (
-    fairness_gate_ids,
-    api_token_issue,
-    model_version_train,
-    model_version_transition,
-    portal_user_provision,
-)
+from governance.services import api_token_issue, model_version_train, model_version_transition, portal_user_provision
+from governance.workflow import fairness_gate_ids
 
 DEMO_ROLES = {
     "author": Role.DATA_SCIENTIST,
@@ -61,7 +56,9 @@ class Command(BaseCommand):
             version = self._take_to_production(model_name, users, options["data"])
         token = api_token_issue(user=users["api-client"])
 
-        self.stdout.write(f"Production model: {version} (version id {version.pk}, holdout ROC-AUC {version.metrics['roc_auc']:.4f})")
+        self.stdout.write(
+            f"Production model: {version} (version id {version.pk}, holdout ROC-AUC {version.metrics['roc_auc']:.4f})"
+        )
         self.stdout.write("Demo users (username / password / role):")
         self.stdout.write(f"  admin / {demo_password('admin')} / superuser (no workflow role)")
         for name, role in DEMO_ROLES.items():

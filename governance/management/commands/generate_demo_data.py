@@ -22,4 +22,6 @@ class Command(BaseCommand):
         out.parent.mkdir(parents=True, exist_ok=True)
         frame = generate(options["rows"], options["seed"])
         write_csv(frame, out)
-        self.stdout.write(f"Wrote {len(frame)} synthetic applications to {out} (default rate {frame['Status'].mean():.3f}).")
+        self.stdout.write(
+            f"Wrote {len(frame)} synthetic applications to {out} (default rate {frame['Status'].mean():.3f})."
+        )

@@ -1,0 +1,83 @@
+"""API representations of the registry (shape only: no workflow logic here)."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from .models import ModelVersion, RegisteredModel, Transition, VersionState
+
+
+class TransitionSerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor.username")
+
+    class Meta:
+        model = Transition
+        fields = [
+            "id", "action", "from_state", "to_state", "accepted", "actor", "actor_roles",
+            "comment", "reason", "details", "request_id", "created_at",
+        ]  # fmt: skip
+
+
+class VersionSummarySerializer(serializers.ModelSerializer):
+    model = serializers.CharField(source="registered_model.name")
+    created_by = serializers.CharField(source="created_by.username")
+    roc_auc = serializers.SerializerMethodField()
+
+    class Meta:
+        model = ModelVersion
+        fields = ["id", "model", "version", "state", "threshold", "roc_auc", "created_by", "created_at"]
+
+    @extend_schema_field(serializers.FloatField(allow_null=True))
+    def get_roc_auc(self, version: ModelVersion) -> float | None:
+        return version.metrics.get("roc_auc")
+
+
+class VersionDetailSerializer(VersionSummarySerializer):
+    artifact = serializers.SerializerMethodField()
+    transitions = TransitionSerializer(many=True, read_only=True)
+
+    class Meta(VersionSummarySerializer.Meta):
+        fields = [
+            *VersionSummarySerializer.Meta.fields,
+            "metrics", "feature_schema", "training_data", "library_versions", "artifact",
+            "fairness", "findings", "waivers", "baseline", "transitions",
+        ]  # fmt: skip
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {"path": {"type": "string"}, "sha256": {"type": "string"}, "size": {"type": "integer"}},
+        }
+    )
+    def get_artifact(self, version: ModelVersion) -> dict[str, Any]:
+        return {"path": version.artifact_path, "sha256": version.artifact_sha256, "size": version.artifact_size}
+
+
+class RegisteredModelSerializer(serializers.ModelSerializer):
+    production_version = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RegisteredModel
+        fields = [
+            "name", "purpose", "owner", "risk_tier", "protected_attributes", "threshold_policy",
+            "fixed_threshold", "min_auc", "fairness_min_group_size", "production_version", "created_at",
+        ]  # fmt: skip
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True, help_text="Version number in production."))
+    def get_production_version(self, model: RegisteredModel) -> int | None:
+        for version in model.versions.all():
+            if version.state == VersionState.PRODUCTION:
+                return version.version
+        return None
+
+
+class TransitionRequestSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+    waivers = serializers.DictField(
+        child=serializers.CharField(allow_blank=True, max_length=4000),
+        required=False,
+        default=dict,
+        help_text="Finding id (validate) or fairness gate id such as FAIRNESS:Gender (promote, rollback) "
+        "-> written justification.",
+    )

@@ -1,0 +1,135 @@
+"""The approval workflow's rules: which step goes from which state to which, who may take
+it, and the gates a version must pass to reach production.
+
+    draft -> submitted -> validated -> approved -> production -> retired
+    submitted | validated -> rejected -> submitted      (the author re-submits)
+    retired -> production                               (rollback)
+
+Four-eyes: the version's author and submitters may not validate, reject, approve or
+promote it, and its validator may not approve, promote or roll it back. Roles come from
+group membership only, so superusers get no bypass. `services.model_version_transition`
+enforces these rules inside its transaction; the admin uses `available_actions` to show
+only the buttons a user may press.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import AbstractBaseUser
+
+from .models import Action, ModelVersion, VersionState
+from .roles import Role, user_roles
+
+
+class WorkflowError(Exception):
+    """A workflow action that did not happen; `message` is meant for a person."""
+
+    status_code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class WorkflowRefused(WorkflowError):
+    """The actor may not do this, or a gate is not met."""
+
+    status_code = 403
+
+
+class WorkflowConflict(WorkflowError):
+    """The version is not in a state that allows the action, or another action won a race."""
+
+    status_code = 409
+
+
+@dataclass(frozen=True)
+class Step:
+    roles: tuple[Role, ...]
+    from_states: tuple[VersionState, ...]
+    to_state: VersionState
+    comment_required: bool = False
+    # Four-eyes: the version's authors (creator, submitters) may not take this step.
+    independent: bool = True
+
+
+STEPS: dict[Action, Step] = {
+    Action.SUBMIT: Step(
+        (Role.DATA_SCIENTIST,), (VersionState.DRAFT, VersionState.REJECTED), VersionState.SUBMITTED, independent=False
+    ),
+    Action.VALIDATE: Step((Role.MODEL_VALIDATOR,), (VersionState.SUBMITTED,), VersionState.VALIDATED),
+    Action.REJECT: Step(
+        (Role.MODEL_VALIDATOR, Role.MODEL_APPROVER),
+        (VersionState.SUBMITTED, VersionState.VALIDATED),
+        VersionState.REJECTED,
+        comment_required=True,
+    ),
+    Action.APPROVE: Step((Role.MODEL_APPROVER,), (VersionState.VALIDATED,), VersionState.APPROVED),
+    Action.PROMOTE: Step((Role.MODEL_APPROVER,), (VersionState.APPROVED,), VersionState.PRODUCTION),
+    Action.RETIRE: Step(
+        (Role.MODEL_APPROVER,),
+        (VersionState.PRODUCTION, VersionState.APPROVED),
+        VersionState.RETIRED,
+        independent=False,
+    ),
+    Action.ROLLBACK: Step(
+        (Role.MODEL_APPROVER,), (VersionState.RETIRED,), VersionState.PRODUCTION, comment_required=True
+    ),
+}
+WORKFLOW_ACTIONS = tuple(STEPS)
+
+
+def _accepted_actors(version: ModelVersion, action: Action) -> list[int]:
+    return list(version.transitions.filter(action=action, accepted=True).values_list("actor_id", flat=True))
+
+
+def actor_refusal(version: ModelVersion, action: Action, actor: AbstractBaseUser) -> str | None:
+    """Why `actor` may not take `action` on `version` (role, four-eyes), or None if they may."""
+    step = STEPS[action]
+    if not user_roles(actor).intersection(step.roles):
+        needed = " or ".join(step.roles)
+        return f"Only a {needed} may {action} a version; {actor} is not one."
+    if step.independent:
+        authors = {version.created_by_id, *_accepted_actors(version, Action.SUBMIT)}
+        if actor.pk in authors:
+            return f"{actor} authored or submitted {version}; four-eyes review requires someone else to {action} it."
+    if action in (Action.APPROVE, Action.PROMOTE, Action.ROLLBACK):
+        validators = _accepted_actors(version, Action.VALIDATE)
+        if validators and actor.pk == validators[-1]:
+            return f"{actor} validated {version}; its approver must be someone else."
+    return None
+
+
+def available_actions(version: ModelVersion, actor: AbstractBaseUser) -> list[Action]:
+    """The actions `actor` may take on `version` now (gates and waivers are checked on submit)."""
+    return [
+        action
+        for action, step in STEPS.items()
+        if version.state in step.from_states and actor_refusal(version, action, actor) is None
+    ]
+
+
+def fairness_gate_ids(version: ModelVersion) -> dict[str, str]:
+    """Gate id -> why the training-time fairness screen fails for that attribute."""
+    failing = {}
+    for attribute, result in version.fairness.items():
+        if not result["passes_four_fifths"]:
+            worst = min(
+                (g for g, row in result["groups"].items() if row["sufficient"]),
+                key=lambda g: result["groups"][g]["adverse_impact_ratio"],
+            )
+            ratio = result["groups"][worst]["adverse_impact_ratio"]
+            failing[f"FAIRNESS:{attribute}"] = f"adverse impact ratio {ratio:.3f} for {attribute} = {worst}"
+    return failing
+
+
+def promotion_refusal(version: ModelVersion) -> str | None:
+    """Why `version` may not go to production (AUC floor, unwaived fairness gate), or None."""
+    floor = version.registered_model.min_auc
+    auc = version.metrics.get("roc_auc")
+    if auc is None or auc < floor:
+        return f"{version} cannot go to production: holdout ROC-AUC {auc} is below the floor {floor}."
+    unwaived = {k: why for k, why in fairness_gate_ids(version).items() if k not in version.waivers}
+    if unwaived:
+        listing = "; ".join(f"{why} (waive as {key!r})" for key, why in unwaived.items())
+        return f"{version} cannot go to production: the fairness screen fails the four-fifths rule: {listing}."
+    return None

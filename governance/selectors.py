@@ -1,6 +1,8 @@
 """Reads from the registry."""
 
 import functools
+import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,3 +54,62 @@ def model_version_evaluate(*, version: ModelVersion, data_path: str) -> dict[str
     frame = load_dataset(data_path).frame
     probability = model_version_scorer(version=version).score_frame(frame)
     return classification_metrics(frame[TARGET].to_numpy(), probability, version.threshold)
+
+
+def version_history_changes(*, version: ModelVersion) -> list[dict[str, Any]]:
+    """Field-level history of a version, newest first: who changed what, when and why."""
+    records = list(version.history.select_related("history_user").order_by("history_date", "history_id"))
+    changes = []
+    for previous, record in zip([None, *records], records, strict=False):
+        # Compared field by field: simple-history's diff_against skips non-editable fields,
+        # and `state` and `waivers` are exactly those.
+        delta = [
+            {"field": f.attname, "old": getattr(previous, f.attname), "new": getattr(record, f.attname)}
+            for f in record.tracked_fields
+            if previous is not None and getattr(previous, f.attname) != getattr(record, f.attname)
+        ]
+        changes.append(
+            {
+                "date": record.history_date,
+                "user": record.history_user,
+                "reason": record.history_change_reason,
+                "type": record.get_history_type_display(),
+                "changes": delta,
+            }
+        )
+    return changes[::-1]
+
+
+AUDIT_TRAIL_HEADER = (
+    "time_utc", "model", "version", "version_id", "action", "from_state", "to_state", "outcome",
+    "actor", "actor_roles", "comment", "refusal_reason", "waivers", "details", "request_id",
+)  # fmt: skip
+
+
+def audit_trail_rows(*, transitions: QuerySet[Transition]) -> tuple[tuple[str, ...], Iterator[list[Any]]]:
+    """The audit trail as CSV rows, oldest first: who moved which version when and why."""
+
+    def rows() -> Iterator[list[Any]]:
+        ordered = transitions.select_related("version__registered_model", "actor").order_by("created_at", "id")
+        for t in ordered.iterator(chunk_size=2000):
+            details = dict(t.details)
+            waivers = details.pop("waivers", {})
+            yield [
+                t.created_at.isoformat(),
+                t.version.registered_model.name,
+                t.version.version,
+                t.version_id,
+                t.action,
+                t.from_state,
+                t.to_state,
+                "accepted" if t.accepted else "refused",
+                t.actor.get_username(),
+                "; ".join(t.actor_roles),
+                t.comment,
+                t.reason,
+                json.dumps(waivers, sort_keys=True) if waivers else "",
+                json.dumps(details, sort_keys=True) if details else "",
+                t.request_id,
+            ]
+
+    return AUDIT_TRAIL_HEADER, rows()

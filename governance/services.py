@@ -335,3 +335,41 @@ def api_token_issue(*, user: AbstractBaseUser) -> str:
     """The user's API token, created on first request."""
     token, _ = Token.objects.get_or_create(user=user)
     return token.key
+
+
+def audit_export_record(*, actor: AbstractBaseUser, filters: dict[str, str], rows: int) -> GovernanceEvent:
+    """Record that someone exported the audit trail, and with which filters."""
+    return GovernanceEvent.objects.create(
+        kind=EventKind.AUDIT_EXPORTED,
+        actor=actor,
+        summary=f"Audit trail exported: {rows} transitions",
+        details={"filters": filters, "rows": rows},
+    )
+
+
+def api_token_rotate(*, user: AbstractBaseUser, actor: AbstractBaseUser | None = None) -> str:
+    """Replace the user's API token; the old one stops working at once."""
+    with transaction.atomic():
+        had_token = Token.objects.filter(user=user).delete()[0] > 0
+        key = Token.objects.create(user=user).key
+        GovernanceEvent.objects.create(
+            kind=EventKind.TOKEN_ROTATED,
+            actor=actor,
+            summary=f"API token of {user.get_username()} rotated",
+            details={"username": user.get_username(), "replaced_existing": had_token},
+        )
+    return key
+
+
+def api_token_revoke(*, user: AbstractBaseUser, actor: AbstractBaseUser | None = None) -> bool:
+    """Delete the user's API token; returns whether there was one."""
+    with transaction.atomic():
+        revoked = Token.objects.filter(user=user).delete()[0] > 0
+        GovernanceEvent.objects.create(
+            kind=EventKind.TOKEN_REVOKED,
+            actor=actor,
+            summary=f"API token of {user.get_username()} "
+            + ("revoked" if revoked else "revoke requested; none existed"),
+            details={"username": user.get_username(), "revoked": revoked},
+        )
+    return revoked

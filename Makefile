@@ -31,7 +31,11 @@ run: install
 		$(BIN)/celery -A loanportal beat --loglevel INFO & \
 		wait -n'
 
+# Static checks (lint, formatting, bandit's security scan) then the test suite.
 test: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive .
 	$(BIN)/pytest
 
 # Re-pin requirements*.txt from requirements*.in (needs pip-tools).

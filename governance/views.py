@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -20,7 +20,7 @@ from .serializers import (
     VersionSummarySerializer,
 )
 from .services import model_version_transition
-from .workflow import WORKFLOW_ACTIONS, WorkflowError
+from .workflow import WorkflowError
 
 # Everyone who works in the portal may read the registry; API clients (loan origination
 # systems) may not, since version details carry the audit trail.
@@ -74,9 +74,7 @@ class VersionTransition(APIView):
     permission_classes = [IsAuthenticated]
 
     @extend_schema(
-        operation_id="versions_transition",
         summary="Take a workflow action on a version",
-        parameters=[OpenApiParameter("action", str, OpenApiParameter.PATH, enum=list(WORKFLOW_ACTIONS))],
         request=TransitionRequestSerializer,
         responses={
             200: VersionDetailSerializer,

@@ -197,6 +197,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # axes logs every successful login at INFO; lockouts and failures are WARNING.
+    "loggers": {"axes": {"level": "WARNING"}},
 }
 
 # --- Governance ----------------------------------------------------------------

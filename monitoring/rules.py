@@ -95,7 +95,11 @@ def fairness_breaches(
                 ),
             )
         )
-    if equalized_odds_bound is not None and equalized_odds_gap is not None and equalized_odds_gap > equalized_odds_bound:
+    if (
+        equalized_odds_bound is not None
+        and equalized_odds_gap is not None
+        and equalized_odds_gap > equalized_odds_bound
+    ):
         breaches.append(
             Breach(
                 kind=FAIRNESS,

@@ -7,7 +7,6 @@ covers 09:00-10:00, so a second trigger in the same hour finds the window alread
 
 from datetime import UTC, datetime, timedelta
 
-
 # Window lengths of the default schedule (migration 0002) and the commands: drift per hour;
 # fairness over 30 days (a day alone has too few decisions per group); performance over
 # the cohorts of the last 24 months, whose outcomes mature over time.

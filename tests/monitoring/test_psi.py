@@ -25,7 +25,8 @@ def test_identical_distributions_have_zero_psi_whatever_the_sizes():
 
 
 @pytest.mark.parametrize(
-    ("value", "band"), [(0.0, "stable"), (0.0999, "stable"), (0.10, "watch"), (0.2499, "watch"), (0.25, "act"), (2.0, "act")]
+    ("value", "band"),
+    [(0.0, "stable"), (0.0999, "stable"), (0.10, "watch"), (0.2499, "watch"), (0.25, "act"), (2.0, "act")],
 )
 def test_bands_follow_the_credit_risk_convention(value, band):
     assert psi_band(value, watch=0.10, act=0.25) == band

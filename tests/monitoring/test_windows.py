@@ -10,14 +10,20 @@ NOW = datetime(2026, 11, 21, 10, 40, 12, tzinfo=UTC)
 
 
 def test_a_window_ends_at_the_start_of_the_current_hour():
-    assert hour_window(hours=1, now=NOW) == (datetime(2026, 11, 21, 9, tzinfo=UTC), datetime(2026, 11, 21, 10, tzinfo=UTC))
+    assert hour_window(hours=1, now=NOW) == (
+        datetime(2026, 11, 21, 9, tzinfo=UTC),
+        datetime(2026, 11, 21, 10, tzinfo=UTC),
+    )
     # A trigger five minutes later (or a second beat) names the same window.
     assert hour_window(hours=1, now=NOW + timedelta(minutes=5)) == hour_window(hours=1, now=NOW)
 
 
 def test_a_past_window_is_named_by_its_end_in_any_time_zone():
     end = datetime(2026, 11, 21, 11, 0, tzinfo=timezone(timedelta(hours=2)))  # 09:00 UTC
-    assert hour_window(hours=24, now=NOW, end=end) == (datetime(2026, 11, 20, 9, tzinfo=UTC), datetime(2026, 11, 21, 9, tzinfo=UTC))
+    assert hour_window(hours=24, now=NOW, end=end) == (
+        datetime(2026, 11, 20, 9, tzinfo=UTC),
+        datetime(2026, 11, 21, 9, tzinfo=UTC),
+    )
 
 
 @pytest.mark.parametrize(

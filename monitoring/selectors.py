@@ -7,6 +7,7 @@ reads `values_list` in chunks and joins the byte strings. Both hand the same chu
 the caller.
 """
 
+import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -140,17 +141,22 @@ _COPY_SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 _COPY_TRAILER = b"\xff\xff"
 
 
-class _BinaryCopyRows:
-    """A file-like target for `copy_expert` that parses PostgreSQL's binary COPY format.
+class _BinaryCopyRows(io.RawIOBase):
+    """Parses PostgreSQL's binary COPY format, block by block, for `copy_expert`.
 
     Format: 11-byte signature, int32 flags, int32 header-extension length and the
     extension; per row an int16 field count, then per field an int32 length (-1 for NULL)
     and the bytes, all big-endian; an int16 -1 trailer. Every row here is
     (features bytea of n_fields float64 little-endian, probability float8), so rows have
     one width and a block of them is one numpy structured array.
+
+    psycopg2 writes once per row. Behind an `io.BufferedWriter` those writes are copies
+    into its buffer in C, and this object sees one block of `CHUNK_ROWS` rows at a time:
+    no Python call per row, and memory bounded by the block.
     """
 
     def __init__(self, n_fields: int, consume: VectorConsumer, label: str) -> None:
+        super().__init__()
         self.consume = consume
         self.label = label
         self.n_fields = n_fields
@@ -163,26 +169,20 @@ class _BinaryCopyRows:
                 ("probability", ">f8"),
             ]
         )
-        self.flush_bytes = CHUNK_ROWS * self.row.itemsize
-        self.parts: list[bytes] = []
-        self.buffered = 0
         self.pending = b""
         self.header_done = False
 
-    def write(self, data: bytes) -> None:
-        # psycopg2 calls this once per row: keep it to an append, parse in blocks.
-        self.parts.append(data)
-        self.buffered += len(data)
-        if self.buffered >= self.flush_bytes:
-            self._parse(final=False)
+    def writable(self) -> bool:
+        return True
 
-    def _parse(self, *, final: bool) -> None:
-        block = self.pending + b"".join(self.parts)
-        self.parts.clear()
-        self.buffered = 0
+    def write(self, data: Any) -> int:
+        self._parse(self.pending + bytes(data))
+        return len(data)
+
+    def _parse(self, block: bytes) -> None:
         offset = 0
         if not self.header_done:
-            if len(block) < 19 and not final:
+            if len(block) < 19:
                 self.pending = block
                 return
             if not block.startswith(_COPY_SIGNATURE):
@@ -200,19 +200,19 @@ class _BinaryCopyRows:
                 raise ValueError(f"{self.label}: a decision-log vector does not have {self.n_fields} encoded fields")
             self.consume(rows["features"], rows["probability"].astype(np.float64))
         self.pending = block[offset + n_rows * self.row.itemsize :]
-        # The trailer is two bytes, fewer than a row: at the end it is all that is left.
-        if final and self.pending != _COPY_TRAILER:
-            raise ValueError(f"{self.label}: truncated binary COPY stream")
 
-    def close(self) -> None:
-        self._parse(final=True)
+    def finish(self) -> None:
+        # The trailer is two bytes, fewer than a row: at the end it is all that is left.
+        if self.pending != _COPY_TRAILER:
+            raise ValueError(f"{self.label}: truncated binary COPY stream")
 
 
 def _copy_vectors(
     version: ModelVersion, window_start: datetime, window_end: datetime, n_fields: int, consume: VectorConsumer
 ) -> None:
     table = DecisionLog._meta.db_table
-    target = _BinaryCopyRows(n_fields, consume, str(version))
+    rows = _BinaryCopyRows(n_fields, consume, str(version))
+    target = io.BufferedWriter(rows, buffer_size=CHUNK_ROWS * rows.row.itemsize)
     with connection.cursor() as cursor:
         query = cursor.cursor.mogrify(
             f"SELECT features, probability FROM {table} WHERE model_version_id = %s AND created_at >= %s "
@@ -220,7 +220,8 @@ def _copy_vectors(
             [version.pk, window_start, window_end],
         ).decode()
         cursor.cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT binary)", target)
-    target.close()
+    target.flush()
+    rows.finish()
 
 
 # --- Decisions for fairness and performance -------------------------------------------

@@ -82,3 +82,4 @@ def test_a_vector_of_the_wrong_length_is_refused_not_misread(window_rows):
         selectors.decision_vectors(
             version=version, window_start=WINDOW_START, window_end=WINDOW_END, consume=lambda f, s: None
         )
+    assert DecisionLog.objects.count() == 356  # the connection is still usable, e.g. to record the failure

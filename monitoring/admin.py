@@ -14,18 +14,19 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.db.models import Case, Count, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from governance.models import ModelVersion
+from governance.models import ModelVersion, VersionState
 from governance.roles import Role, user_roles
 from loanportal.admin import PortalAdmin, can_use_admin
 
-from .models import ACTIVE_STATUSES, DriftResult, Incident, MonitoringPolicy, MonitoringRun
+from .models import ACTIVE_STATUSES, DriftResult, Incident, JobKind, MonitoredVersion, MonitoringPolicy, MonitoringRun
 from .pages import version_monitoring
 from .selectors import monitoring_policy
 from .services import WORK_ROLES, IncidentError, incident_acknowledge, incident_resolve
@@ -228,11 +229,57 @@ class MonitoringRunAdmin(PortalAdmin):
             return f"incidents: {', '.join(summary['incidents']) or 'none'}"
         return run.error[:80] if run.error else ""
 
-    def get_urls(self) -> list[Any]:
-        page = self.admin_site.admin_view(self.version_page_view)
-        return [path("version/<int:version_id>/", page, name="monitoring_version"), *super().get_urls()]
 
-    def version_page_view(self, request: HttpRequest, version_id: int) -> HttpResponse:
+@admin.register(MonitoredVersion)
+class MonitoredVersionAdmin(PortalAdmin):
+    """The index of monitoring pages: every model version, production first, with what
+    needs attention; each row opens the version's monitoring page."""
+
+    list_display = ("version_page", "state", "active_incidents", "latest_drift")
+    list_display_links = None
+    list_filter = ("registered_model", "state")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[MonitoredVersion]:
+        active = (
+            Incident.objects.filter(model_version=OuterRef("pk"), status__in=ACTIVE_STATUSES)
+            .order_by()
+            .values("model_version")
+            .annotate(n=Count("id"))
+        )
+        drift = MonitoringRun.objects.filter(model_version=OuterRef("pk"), kind=JobKind.DRIFT)
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("registered_model")
+            .annotate(
+                active_incidents=Coalesce(Subquery(active.values("n")), 0),
+                latest_drift=Subquery(drift.order_by("-window_end").values("window_end")[:1]),
+            )
+        )
+
+    def get_ordering(self, request: HttpRequest) -> list[Any]:
+        production_first = Case(
+            When(state=VersionState.PRODUCTION, then=Value(0)), default=Value(1), output_field=IntegerField()
+        )
+        return [production_first.asc(), "registered_model__name", "-version"]
+
+    @admin.display(description="model version")
+    def version_page(self, version: MonitoredVersion) -> str:
+        return monitoring_page_link(version)
+
+    @admin.display(description="open or acknowledged incidents", ordering="active_incidents")
+    def active_incidents(self, version: MonitoredVersion) -> int:
+        return version.active_incidents
+
+    @admin.display(description="latest drift window end", ordering="latest_drift")
+    def latest_drift(self, version: MonitoredVersion) -> Any:
+        return version.latest_drift
+
+    def get_urls(self) -> list[Any]:
+        page = self.admin_site.admin_view(self.monitoring_page_view)
+        return [path("<int:version_id>/monitoring/", page, name="monitoring_version"), *super().get_urls()]
+
+    def monitoring_page_view(self, request: HttpRequest, version_id: int) -> HttpResponse:
         if not self.has_view_permission(request):
             raise PermissionDenied
         version = get_object_or_404(ModelVersion.objects.select_related("registered_model"), pk=version_id)

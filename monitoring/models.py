@@ -80,6 +80,15 @@ class MonitoringPolicy(models.Model):
         return f"Monitoring policy of {self.registered_model}"
 
 
+class MonitoredVersion(ModelVersion):
+    """A model version as monitoring sees it: the admin's index of monitoring pages."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "model version monitoring"
+        verbose_name_plural = "model version monitoring"
+
+
 class JobKind(models.TextChoices):
     DRIFT = "drift", "Drift (PSI)"
     FAIRNESS = "fairness", "Fairness"

@@ -25,7 +25,7 @@ def monitored(production_version, log_decisions):
 
 def test_the_page_charts_drift_score_fairness_and_lists_incidents(monitored, client, compliance):
     client.force_login(compliance)  # read-only roles see it too
-    response = client.get(f"/admin/monitoring/monitoringrun/version/{monitored.pk}/")
+    response = client.get(f"/admin/monitoring/monitoredversion/{monitored.pk}/monitoring/")
     assert response.status_code == 200
     page = response.content.decode()
     assert "Monitoring of loan-default v1" in page
@@ -41,7 +41,7 @@ def test_the_page_charts_drift_score_fairness_and_lists_incidents(monitored, cli
 
 def test_the_page_needs_nothing_from_the_internet(monitored, client, validator):
     client.force_login(validator)
-    page = client.get(f"/admin/monitoring/monitoringrun/version/{monitored.pk}/").content.decode()
+    page = client.get(f"/admin/monitoring/monitoredversion/{monitored.pk}/monitoring/").content.decode()
     external = set(re.findall(r"(?:src|href)=\"(https?://[^\"]+)\"", page))
     assert external == set()
     assert "cdn" not in page.lower()
@@ -49,12 +49,28 @@ def test_the_page_needs_nothing_from_the_internet(monitored, client, validator):
 
 def test_a_version_without_runs_says_so(production_version, client, validator):
     client.force_login(validator)
-    page = client.get(f"/admin/monitoring/monitoringrun/version/{production_version.pk}/").content.decode()
+    page = client.get(f"/admin/monitoring/monitoredversion/{production_version.pk}/monitoring/").content.decode()
     assert "No drift window has been computed for this version yet." in page
 
 
 def test_people_without_a_portal_role_cannot_open_it(production_version, client, api_client_user):
     client.force_login(api_client_user)  # not staff
-    response = client.get(f"/admin/monitoring/monitoringrun/version/{production_version.pk}/")
+    response = client.get(f"/admin/monitoring/monitoredversion/{production_version.pk}/monitoring/")
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
+
+
+def test_the_admin_index_lists_versions_with_their_active_incidents(monitored, register_version, client, validator):
+    draft = register_version()
+    client.force_login(validator)
+    page = client.get("/admin/monitoring/monitoredversion/").content.decode()
+    production_link = f'href="/admin/monitoring/monitoredversion/{monitored.pk}/monitoring/"'
+    assert production_link in page
+    assert f'href="/admin/monitoring/monitoredversion/{draft.pk}/monitoring/"' in page
+    assert page.index(production_link) < page.index(f"/monitoredversion/{draft.pk}/monitoring/")  # production first
+    rows = re.findall(r"<tr>.*?</tr>", page, flags=re.S)
+    production_row = next(r for r in rows if production_link in r)
+    active = Incident.objects.filter(model_version=monitored, status="open").count()
+    assert active >= 1
+    assert f'<td class="field-active_incidents">{active}</td>' in production_row
+    assert "March 2, 2026, 10 a.m." in production_row  # latest drift window end

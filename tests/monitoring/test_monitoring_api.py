@@ -134,3 +134,14 @@ def test_incidents_are_listed_filtered_acknowledged_and_resolved(incident, autho
     assert resolved.json()["resolution_note"] == "Feed fixed."
     assert Incident.objects.get().status == "resolved"
     assert client.post("/api/v1/incidents/999999/resolve/", {"note": "x"}, format="json").status_code == 404
+
+
+def test_an_incident_about_no_particular_version_is_listed_too(author):
+    incident_raise(breach=rules.job_failure_breach(job="retention", error="disk full"), version=None)
+    (listed,) = as_user(author).get("/api/v1/incidents/").json()["results"]
+    assert (listed["kind"], listed["subject"], listed["model"], listed["version"]) == (
+        "job_failure",
+        "retention",
+        None,
+        None,
+    )

@@ -2,6 +2,7 @@
 
 import pytest
 from django.conf import settings
+from django.db import OperationalError, connection
 from django.utils.module_loading import import_string
 from prometheus_client import CollectorRegistry, generate_latest
 
@@ -68,3 +69,13 @@ def test_a_retired_version_is_not_exported(production_version, log_decisions, ta
     take_to(register_version(), "production")  # v2 replaces v1
     registry = scrape()
     assert registry.get_sample_value("loanportal_score_psi", {"model": "loan-default", "version": "1"}) is None
+
+
+def test_a_database_outage_reports_the_collector_down_instead_of_breaking_the_scrape(production_version):
+    def unavailable(execute, sql, params, many, context):
+        raise OperationalError("could not connect to server")
+
+    with connection.execute_wrapper(unavailable):
+        registry = scrape()
+        assert registry.get_sample_value("loanportal_monitoring_collector_up", {}) == 0
+        assert b"loanportal_monitoring_collector_up 0.0" in generate_latest(registry)

@@ -32,18 +32,12 @@ OPENED, ESCALATED = "opened", "escalated"
 
 
 def _message(incident: "Incident", event: str, previous_severity: str | None) -> tuple[str, str]:
-    version = incident.model_version or "no model version"
-    headline = {
-        OPENED: f"[{incident.severity}] Incident #{incident.pk} opened: {incident.get_kind_display()} on {version}",
-        ESCALATED: (
-            f"[{incident.severity}] Incident #{incident.pk} escalated from {previous_severity}: "
-            f"{incident.get_kind_display()} on {version}"
-        ),
-    }[event]
+    what = f"{incident.get_kind_display()} on {incident.model_version or 'no model version'} ({incident.subject})"
+    happened = "opened" if event == OPENED else f"escalated from {previous_severity}"
+    headline = f"[{incident.severity}] Incident #{incident.pk} {happened}: {what}"
     snapshot = incident.metric_snapshot
     lines = [
         incident.summary,
-        f"Subject: {incident.subject}",
         (
             f"Status: {incident.status}; seen {incident.occurrences} time(s), "
             f"first {incident.first_seen:%Y-%m-%d %H:%M} UTC, last {incident.last_seen:%Y-%m-%d %H:%M} UTC"
@@ -54,8 +48,11 @@ def _message(incident: "Incident", event: str, previous_severity: str | None) ->
             f"Window: {snapshot['window_start']} to {snapshot['window_end']} ({snapshot.get('rows')} decisions)"
         )
     if settings.MONITORING_PORTAL_URL:
-        path = reverse("admin:monitoring_incident_change", args=[incident.pk])
-        lines.append(f"{settings.MONITORING_PORTAL_URL.rstrip('/')}{path}")
+        portal = settings.MONITORING_PORTAL_URL.rstrip("/")
+        lines.append(f"Incident: {portal}{reverse('admin:monitoring_incident_change', args=[incident.pk])}")
+        if incident.model_version_id:
+            page = reverse("admin:monitoring_version", args=[incident.model_version_id])
+            lines.append(f"Monitoring page: {portal}{page}")
     return headline, "\n".join(lines)
 
 

@@ -71,6 +71,7 @@ def test_a_resolved_incident_cannot_be_acknowledged_or_resolved_again(incident, 
 def test_admin_acknowledges_and_resolves_through_the_queue(incident, client, approver):
     client.force_login(approver)
     url = "/admin/monitoring/incident/"
+    assert 'value="acknowledge_selected"' in client.get(url).content.decode()
     response = client.post(url, {"action": "acknowledge_selected", "_selected_action": [incident.pk]}, follow=True)
     assert response.status_code == 200
     incident.refresh_from_db()

@@ -59,9 +59,11 @@ def test_an_opened_incident_is_emailed_and_posted_to_the_webhook(
     assert len(mail.outbox) == 1
     message = mail.outbox[0]
     assert message.to == ["model-risk@bank.example", "oncall@bank.example"]
-    assert message.subject == f"[P1] Incident #{incident.pk} opened: Score drift on loan-default v1"
+    assert message.subject == f"[P1] Incident #{incident.pk} opened: Score drift on loan-default v1 (score)"
     assert "PSI of the model score is 0.310" in message.body
     assert f"https://portal.bank.example/admin/monitoring/incident/{incident.pk}/change/" in message.body
+    version_id = incident.model_version_id
+    assert f"https://portal.bank.example/admin/monitoring/monitoredversion/{version_id}/monitoring/" in message.body
     assert len(webhook.posts) == 1
     assert webhook.posts[0]["content_type"] == "application/json"
     assert webhook.posts[0]["json"]["text"].startswith(f"[P1] Incident #{incident.pk} opened")
@@ -79,7 +81,10 @@ def test_a_recurrence_is_quiet_but_an_escalation_notifies_again(
         incident = incident_raise(breach=score_drift(0.60), version=production_version)  # twice the act band: P0
     assert incident.severity == "P0"
     assert len(mail.outbox) == 2 and len(webhook.posts) == 2
-    assert mail.outbox[1].subject == f"[P0] Incident #{incident.pk} escalated from P1: Score drift on loan-default v1"
+    assert (
+        mail.outbox[1].subject
+        == f"[P0] Incident #{incident.pk} escalated from P1: Score drift on loan-default v1 (score)"
+    )
     assert Incident.objects.get().occurrences == 3
 
 

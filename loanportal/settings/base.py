@@ -205,6 +205,15 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # them a little over the 25 months Regulation B (ECOA, 12 CFR 1002.12) requires creditors
 # to keep application records after notifying the decision.
 DECISION_LOG_RETENTION_DAYS = env.int("DECISION_LOG_RETENTION_DAYS", default=760)
+# Run and incident kinds and statuses are different choice sets with the same field names.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "MonitoringJobKindEnum": "monitoring.models.JobKind",
+        "MonitoringRunStatusEnum": "monitoring.models.RunStatus",
+        "IncidentKindEnum": "monitoring.models.IncidentKind",
+        "IncidentStatusEnum": "monitoring.models.IncidentStatus",
+    }
+)
 # Dotted paths to zero-argument callables returning a prometheus_client Collector; the
 # /metrics view registers them on every scrape. Apps append their own.
 PROMETHEUS_EXTRA_COLLECTORS = [

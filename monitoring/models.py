@@ -6,6 +6,7 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from governance.audit import AppendOnlyModel
 from governance.models import ModelVersion, RegisteredModel
 
 from . import rules
@@ -168,8 +169,11 @@ class DriftBand(models.TextChoices):
 SCORE_SUBJECT = rules.SCORE_SUBJECT
 
 
-class DriftResult(models.Model):
-    """PSI of one input field (or of the model score) in one drift run, with its bins."""
+class DriftResult(AppendOnlyModel):
+    """PSI of one input field (or of the model score) in one drift run, with its bins.
+
+    Results are evidence model risk relies on: written once with their run, never changed
+    (append-only, like the other result rows)."""
 
     run = models.ForeignKey(MonitoringRun, on_delete=models.PROTECT, related_name="drift_results")
     subject = models.CharField(max_length=64, help_text=f"Application field, or {SCORE_SUBJECT!r} for the model score.")
@@ -192,7 +196,7 @@ class DriftResult(models.Model):
         return f"{self.subject}: PSI {self.psi:.3f} ({self.band})"
 
 
-class FairnessResult(models.Model):
+class FairnessResult(AppendOnlyModel):
     """Group fairness of one protected attribute in one fairness run (`governance.ml.fairness`)."""
 
     run = models.ForeignKey(MonitoringRun, on_delete=models.PROTECT, related_name="fairness_results")
@@ -213,7 +217,7 @@ class FairnessResult(models.Model):
         return f"{self.attribute}: min adverse impact ratio {self.min_adverse_impact_ratio}"
 
 
-class PerformanceCohort(models.Model):
+class PerformanceCohort(AppendOnlyModel):
     """Realized performance of the applications decided in one week or month."""
 
     run = models.ForeignKey(MonitoringRun, on_delete=models.PROTECT, related_name="performance_cohorts")

@@ -68,7 +68,7 @@ def test_the_admin_index_lists_versions_with_their_active_incidents(monitored, r
     assert production_link in page
     assert f'href="/admin/monitoring/monitoredversion/{draft.pk}/monitoring/"' in page
     assert page.index(production_link) < page.index(f"/monitoredversion/{draft.pk}/monitoring/")  # production first
-    rows = re.findall(r"<tr>.*?</tr>", page, flags=re.S)
+    rows = re.findall(r"<tr>.*?</tr>", page, flags=re.DOTALL)
     production_row = next(r for r in rows if production_link in r)
     active = Incident.objects.filter(model_version=monitored, status="open").count()
     assert active >= 1

@@ -21,7 +21,7 @@ import argparse
 import json
 import os
 import resource
-import subprocess
+import subprocess  # nosec B404: only to run this script's own measurement in a fresh process
 import sys
 import tempfile
 import time
@@ -92,6 +92,7 @@ def seed(rows: int) -> tuple[int, str]:
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
+    from psycopg2 import sql
 
     from governance.ml.dataset import load_dataset
     from governance.ml.demo_data import generate, write_csv
@@ -137,10 +138,10 @@ def seed(rows: int) -> tuple[int, str]:
         for i in range(DISTINCT_APPLICATIONS)
     )
     copies = rows // DISTINCT_APPLICATIONS - 1
-    table = DecisionLog._meta.db_table
+    table = sql.Identifier(DecisionLog._meta.db_table)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"""
+        copy_rows = sql.SQL(
+            """
             INSERT INTO {table} (id, request_id, client_id, model_version_id, inputs, features, probability,
                                  decision, risk_band, reason_codes, latency_ms, created_at)
             SELECT gen_random_uuid(), md5(random()::text), client_id, model_version_id, inputs, features,
@@ -148,11 +149,11 @@ def seed(rows: int) -> tuple[int, str]:
                    %s + random() * interval '24 hours'
             FROM {table} CROSS JOIN generate_series(1, %s)
             WHERE model_version_id = %s
-            """,
-            [DAY_START, copies, version.pk],
-        )
-        cursor.execute(f"VACUUM (ANALYZE) {table}")
-        cursor.execute(f"SELECT pg_size_pretty(pg_total_relation_size('{table}'))")
+            """
+        ).format(table=table)
+        cursor.execute(copy_rows, [DAY_START, copies, version.pk])
+        cursor.execute(sql.SQL("VACUUM (ANALYZE) {table}").format(table=table))
+        cursor.execute("SELECT pg_size_pretty(pg_total_relation_size(%s))", [DecisionLog._meta.db_table])
         size = cursor.fetchone()[0]
     return version.pk, size
 
@@ -203,7 +204,7 @@ def main() -> None:
                 window_end=DAY_START + timedelta(hours=24 + k),
                 trigger=Trigger.COMMAND,
             )
-            child = subprocess.run(
+            child = subprocess.run(  # nosec B603: this interpreter, this file, an integer id
                 [sys.executable, __file__, "--measure", str(run.pk)], capture_output=True, text=True, check=True
             )
             results.append(json.loads(child.stdout.strip().splitlines()[-1]))
@@ -224,10 +225,12 @@ def main() -> None:
     worst_mb = max(r["peak_mb"] for r in results)
     verdict = "met" if worst_seconds <= TARGET_SECONDS and worst_mb <= TARGET_MB else "MISSED"
     print(
-        f"drift, worst of {MEASUREMENTS}     {worst_seconds:6.2f} s    target <= {TARGET_SECONDS:g} s    (Evidently PSI preset: {EVIDENTLY_SECONDS} s)"
+        f"drift, worst of {MEASUREMENTS}     {worst_seconds:6.2f} s    target <= {TARGET_SECONDS:g} s    "
+        f"(Evidently PSI preset: {EVIDENTLY_SECONDS} s)"
     )
     print(
-        f"peak memory (RSS)    {worst_mb:6.0f} MB   target <= {TARGET_MB} MB   (Evidently PSI preset: {EVIDENTLY_MB / 1000:.1f} GB)"
+        f"peak memory (RSS)    {worst_mb:6.0f} MB   target <= {TARGET_MB} MB   "
+        f"(Evidently PSI preset: {EVIDENTLY_MB / 1000:.1f} GB)"
     )
     print(f"targets              {verdict}")
 

@@ -20,7 +20,6 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
 from governance.models import ModelVersion, VersionState
 from governance.roles import Role, user_roles
@@ -121,10 +120,10 @@ class IncidentAdmin(PortalAdmin):
                 for r in records
             ),
         )
-        header = mark_safe(
-            "<tr><th>when</th><th>who</th><th>status</th><th>severity</th><th>seen</th><th>why</th></tr>"
+        header = format_html_join(
+            "", "<th>{}</th>", ((h,) for h in ("when", "who", "status", "severity", "seen", "why"))
         )
-        return format_html("<table>{}{}</table>", header, rows)
+        return format_html("<table><tr>{}</tr>{}</table>", header, rows)
 
     @admin.action(description="Acknowledge selected incidents (you become the owner)", permissions=["work"])
     def acknowledge_selected(self, request: HttpRequest, queryset: QuerySet[Incident]) -> None:
@@ -224,7 +223,8 @@ class MonitoringRunAdmin(PortalAdmin):
     def headline(self, run: MonitoringRun) -> str:
         summary = run.summary
         if "score_psi" in summary:
-            return f"score PSI {summary['score_psi']:.3f}; worst input {summary['max_feature']} {summary['max_feature_psi']:.3f}"
+            worst = f"{summary['max_feature']} {summary['max_feature_psi']:.3f}"
+            return f"score PSI {summary['score_psi']:.3f}; worst input {worst}"
         if "incidents" in summary:
             return f"incidents: {', '.join(summary['incidents']) or 'none'}"
         return run.error[:80] if run.error else ""

@@ -100,7 +100,8 @@ def line_chart(
     for value, label in references:
         y = y_at(value)
         body.append(
-            f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" stroke="#d9534f" stroke-dasharray="4 3"/>'
+            f'<line x1="{left}" y1="{y:.1f}" x2="{left + plot_w}" y2="{y:.1f}" '
+            'stroke="#d9534f" stroke-dasharray="4 3"/>'
         )
         body.append(_text(left + plot_w + 4, y + 4, label, size=10))
     every = _tick_every(len(x_labels), 6)

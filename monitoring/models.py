@@ -157,7 +157,8 @@ class MonitoringRun(models.Model):
         indexes = [models.Index(fields=["model_version", "kind", "-window_end"], name="run_version_kind_end")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.model_version} {self.window_start:%Y-%m-%d %H:%M}-{self.window_end:%H:%M} UTC"
+        window = f"{self.window_start:%Y-%m-%d %H:%M} to {self.window_end:%Y-%m-%d %H:%M} UTC"
+        return f"{self.get_kind_display()} {self.model_version} {window}"
 
 
 class DriftBand(models.TextChoices):
@@ -324,7 +325,8 @@ class Incident(models.Model):
         indexes = [models.Index(fields=["status", "severity"], name="incident_status_severity")]
 
     def __str__(self) -> str:
-        return f"#{self.pk} [{self.severity}] {self.get_kind_display()}: {self.subject} ({self.model_version or 'no version'})"
+        version = self.model_version or "no version"
+        return f"#{self.pk} [{self.severity}] {self.get_kind_display()}: {self.subject} ({version})"
 
     @staticmethod
     def key(version_id: int | None, kind: str, subject: str) -> str:

@@ -72,7 +72,8 @@ def incident_notify(*, incident: "Incident", event: str, previous_severity: str 
             method="POST",
         )
         try:
-            with urllib.request.urlopen(request, timeout=settings.MONITORING_WEBHOOK_TIMEOUT) as response:
+            # Only http(s) URLs get here (checked above), never file: or custom schemes.
+            with urllib.request.urlopen(request, timeout=settings.MONITORING_WEBHOOK_TIMEOUT) as response:  # nosec B310
                 response.read()
         except Exception as exc:
             reason = getattr(exc, "code", None) or getattr(exc, "reason", None) or type(exc).__name__

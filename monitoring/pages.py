@@ -53,7 +53,10 @@ def _drift_charts(version: ModelVersion, policy: MonitoringPolicy) -> dict[str, 
     if latest is not None:
         score = DriftResult.objects.get(run=latest, subject=SCORE_SUBJECT)
         distribution = charts.paired_bars(
-            title=f"Score distribution: baseline vs window ending {latest.window_end:%Y-%m-%d %H:%M} UTC ({latest.rows} decisions)",
+            title=(
+                f"Score distribution: baseline vs window ending {latest.window_end:%Y-%m-%d %H:%M} UTC "
+                f"({latest.rows} decisions)"
+            ),
             labels=score.bins,
             first=score.baseline_shares,
             second=score.current_shares,

@@ -107,7 +107,9 @@ def fairness_breaches(
                 severity=P2,
                 value=equalized_odds_gap,
                 higher_is_worse=True,
-                summary=f"Equalized-odds gap across {attribute} is {equalized_odds_gap:.3f}, above {equalized_odds_bound:g}",
+                summary=(
+                    f"Equalized-odds gap across {attribute} is {equalized_odds_gap:.3f}, above {equalized_odds_bound:g}"
+                ),
             )
         )
     return breaches

@@ -18,6 +18,7 @@ import numpy as np
 from django.db import connection
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.db.models.fields.json import KT
+from psycopg2 import sql
 
 from governance.models import ModelVersion, RegisteredModel, VersionState
 from predictions.models import Decision, DecisionLog
@@ -210,15 +211,15 @@ class _BinaryCopyRows(io.RawIOBase):
 def _copy_vectors(
     version: ModelVersion, window_start: datetime, window_end: datetime, n_fields: int, consume: VectorConsumer
 ) -> None:
-    table = DecisionLog._meta.db_table
     rows = _BinaryCopyRows(n_fields, consume, str(version))
     target = io.BufferedWriter(rows, buffer_size=CHUNK_ROWS * rows.row.itemsize)
+    select = sql.SQL(
+        "SELECT features, probability FROM {table} WHERE model_version_id = %s AND created_at >= %s "
+        "AND created_at < %s AND features IS NOT NULL"
+    ).format(table=sql.Identifier(DecisionLog._meta.db_table))
     with connection.cursor() as cursor:
-        query = cursor.cursor.mogrify(
-            f"SELECT features, probability FROM {table} WHERE model_version_id = %s AND created_at >= %s "
-            "AND created_at < %s AND features IS NOT NULL",
-            [version.pk, window_start, window_end],
-        ).decode()
+        # COPY takes no parameters: bind them into the query text first (mogrify quotes them).
+        query = cursor.cursor.mogrify(select, [version.pk, window_start, window_end]).decode()
         cursor.cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT binary)", target)
     target.flush()
     rows.finish()
@@ -269,7 +270,7 @@ def decision_protected_attributes(
                 np.array([np.nan if row[-1] is None else row[-1] for row in chunk], dtype=np.float64),
             )
         )
-    codes, approved, probability, defaulted = (np.concatenate(parts) for parts in zip(*blocks))
+    codes, approved, probability, defaulted = (np.concatenate(parts) for parts in zip(*blocks, strict=True))
     groups = {}
     for k, attribute in enumerate(attributes):
         values = np.empty(len(labels[k]), dtype=object)

@@ -247,7 +247,7 @@ def _drift(run: MonitoringRun, policy: MonitoringPolicy) -> _Computed:
 
     computed = _Computed(RunStatus.COMPLETED, histogram.rows, {})
     subjects = [
-        *zip(names, (features[n] for n in names), histogram.field_counts),
+        *zip(names, (features[n] for n in names), histogram.field_counts, strict=True),
         (rules.SCORE_SUBJECT, version.baseline["score"], histogram.score_counts),
     ]
     for subject, spec, counts in subjects:

@@ -320,7 +320,9 @@ def portal_user_provision(
             user.set_unusable_password()
         user.is_staff = user.is_staff or role in STAFF_ROLES
         user.save()
-        user.groups.add(Group.objects.get(name=role))
+        # The roles migration creates every group; get_or_create keeps provisioning working
+        # if one was deleted since (or flushed away between transactional tests).
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
         user.__dict__.pop("_portal_roles", None)  # drop roles cached on this instance
         GovernanceEvent.objects.create(
             kind=EventKind.USER_PROVISIONED,

@@ -1,3 +1,19 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
 
-urlpatterns: list[URLPattern | URLResolver] = []
+from .models import JobKind
+from .views import DriftRunView, IncidentActionView, IncidentDetailView, IncidentListView, RunResultsView
+
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("monitoring/drift/", RunResultsView.as_view(kind=JobKind.DRIFT), name="monitoring-drift"),
+    path("monitoring/drift/run/", DriftRunView.as_view(), name="monitoring-drift-run"),
+    path("monitoring/fairness/", RunResultsView.as_view(kind=JobKind.FAIRNESS), name="monitoring-fairness"),
+    path("monitoring/performance/", RunResultsView.as_view(kind=JobKind.PERFORMANCE), name="monitoring-performance"),
+    path("incidents/", IncidentListView.as_view(), name="incident-list"),
+    path("incidents/<int:pk>/", IncidentDetailView.as_view(), name="incident-detail"),
+    path(
+        "incidents/<int:pk>/acknowledge/",
+        IncidentActionView.as_view(incident_action="acknowledge"),
+        name="incident-acknowledge",
+    ),
+    path("incidents/<int:pk>/resolve/", IncidentActionView.as_view(incident_action="resolve"), name="incident-resolve"),
+]

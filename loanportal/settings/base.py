@@ -204,3 +204,38 @@ LOGGING = {
 # --- Governance ----------------------------------------------------------------
 # History is evidence: the admin shows it but never offers to revert to an old version.
 SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# --- Monitoring (drift, fairness, performance, incidents, retention) ---------
+# README "Monitoring" describes each; `.env.example` lists the variables.
+# Who hears about incidents: comma-separated addresses, and/or a Slack-compatible webhook.
+MONITORING_NOTIFY_EMAILS = env.list("MONITORING_NOTIFY_EMAILS", default=[])
+MONITORING_WEBHOOK_URL = env.str("MONITORING_WEBHOOK_URL", default="")
+MONITORING_WEBHOOK_TIMEOUT = env.float("MONITORING_WEBHOOK_TIMEOUT", default=3.0)
+# Public address of the portal, for links in notifications (e.g. https://portal.example.com).
+MONITORING_PORTAL_URL = env.str("MONITORING_PORTAL_URL", default="")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="loan-portal@localhost")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+if env.str("EMAIL_URL", default=""):
+    # e.g. smtp+tls://user:password@smtp.example.com:587; unset: Django's SMTP defaults.
+    globals().update(env.email_url("EMAIL_URL"))
+# A mail server that does not answer must not hold a monitoring job.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+# Applicant inputs are removed from the decision log after this many days. 760 days keeps
+# them a little over the 25 months Regulation B (ECOA, 12 CFR 1002.12) requires creditors
+# to keep application records after notifying the decision.
+DECISION_LOG_RETENTION_DAYS = env.int("DECISION_LOG_RETENTION_DAYS", default=760)
+# Run and incident kinds and statuses are different choice sets with the same field names.
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "MonitoringJobKindEnum": "monitoring.models.JobKind",
+        "MonitoringRunStatusEnum": "monitoring.models.RunStatus",
+        "IncidentKindEnum": "monitoring.models.IncidentKind",
+        "IncidentStatusEnum": "monitoring.models.IncidentStatus",
+    }
+)
+# Dotted paths to zero-argument callables returning a prometheus_client Collector; the
+# /metrics view registers them on every scrape. Apps append their own.
+PROMETHEUS_EXTRA_COLLECTORS = [
+    *globals().get("PROMETHEUS_EXTRA_COLLECTORS", []),
+    "monitoring.metrics.monitoring_collector",
+]

@@ -10,9 +10,8 @@ from governance.roles import Role
 from governance.services import portal_user_provision
 from tests.browser.conftest import log_in
 
-# The live server runs in another thread, so data must be committed; serialized_rollback
-# restores the role groups the data migration created.
-pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+# The live server runs in another thread, so the test's data must be committed.
+pytestmark = pytest.mark.django_db(transaction=True)
 
 PASSWORD = "a long browser test password"
 

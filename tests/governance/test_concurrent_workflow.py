@@ -14,8 +14,7 @@ from governance.models import ModelVersion, Transition, VersionState
 from governance.services import model_version_transition
 from governance.workflow import WorkflowConflict
 
-# serialized_rollback restores the role groups the data migration created after each flush.
-pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(autouse=True)

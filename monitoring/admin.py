@@ -1,0 +1,330 @@
+"""Monitoring in the admin: the incident queue, job runs, per-version monitoring pages and
+the monitoring policy of each model.
+
+Portal staff (any role) may look. Acknowledging and resolving incidents is for Data
+Scientists, Model Validators and Model Approvers, and goes through the services; the
+policy (the bands and bounds incidents are judged against) is second-line's: Model
+Validators and Model Approvers edit it, with history.
+"""
+
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.core.exceptions import PermissionDenied
+from django.db.models import Case, Count, IntegerField, OuterRef, QuerySet, Subquery, Value, When
+from django.db.models.functions import Coalesce
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from governance.models import ModelVersion, VersionState
+from governance.roles import Role, user_roles
+from loanportal.admin import PortalAdmin, can_use_admin
+
+from .models import ACTIVE_STATUSES, DriftResult, Incident, JobKind, MonitoredVersion, MonitoringPolicy, MonitoringRun
+from .pages import version_monitoring
+from .selectors import monitoring_policy
+from .services import WORK_ROLES, IncidentError, incident_acknowledge, incident_resolve
+
+POLICY_ROLES = (Role.MODEL_VALIDATOR, Role.MODEL_APPROVER)
+
+
+def can_work_incidents(request: HttpRequest) -> bool:
+    return bool(user_roles(request.user) & set(WORK_ROLES))
+
+
+def monitoring_page_link(version: ModelVersion | None) -> str:
+    if version is None:
+        return "-"
+    url = reverse("admin:monitoring_version", args=[version.pk])
+    return format_html('<a href="{}">{} monitoring</a>', url, version)
+
+
+@admin.register(Incident)
+class IncidentAdmin(PortalAdmin):
+    list_display = (
+        "id",
+        "severity",
+        "kind",
+        "subject",
+        "version_page",
+        "status",
+        "owner",
+        "occurrences",
+        "worst_value",
+        "first_seen",
+        "last_seen",
+    )
+    list_display_links = ("id", "subject")
+    list_filter = ("status", "severity", "kind", "model_version", "owner")
+    search_fields = ("subject", "summary")
+    actions = ("acknowledge_selected", "resolve_selected")
+    fields = (
+        "kind",
+        "subject",
+        "severity",
+        "status",
+        "version_page",
+        "summary",
+        "metric_snapshot",
+        "worst_value",
+        "occurrences",
+        "first_seen",
+        "last_seen",
+        "last_run",
+        "owner",
+        "acknowledged_at",
+        "resolved_by",
+        "resolved_at",
+        "resolution_note",
+        "history_table",
+    )
+    readonly_fields = fields
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Incident]:
+        return super().get_queryset(request).select_related("model_version__registered_model", "owner")
+
+    def get_ordering(self, request: HttpRequest) -> list[Any]:
+        # The queue: what still needs someone first, most severe first, then most recent.
+        active_first = Case(
+            When(status__in=ACTIVE_STATUSES, then=Value(0)), default=Value(1), output_field=IntegerField()
+        )
+        return [active_first.asc(), "severity", "-last_seen"]
+
+    def has_work_permission(self, request: HttpRequest) -> bool:
+        return can_work_incidents(request)
+
+    @admin.display(description="model version")
+    def version_page(self, incident: Incident) -> str:
+        return monitoring_page_link(incident.model_version)
+
+    @admin.display(description="history")
+    def history_table(self, incident: Incident) -> str:
+        records = incident.history.select_related("history_user").order_by("history_date", "history_id")
+        rows = format_html_join(
+            "",
+            "<tr><td>{} UTC</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            (
+                (
+                    f"{r.history_date:%Y-%m-%d %H:%M:%S}",
+                    r.history_user or "monitoring job",
+                    r.status,
+                    r.severity,
+                    r.occurrences,
+                    r.history_change_reason or "",
+                )
+                for r in records
+            ),
+        )
+        header = format_html_join(
+            "", "<th>{}</th>", ((h,) for h in ("when", "who", "status", "severity", "seen", "why"))
+        )
+        return format_html("<table><tr>{}</tr>{}</table>", header, rows)
+
+    @admin.action(description="Acknowledge selected incidents (you become the owner)", permissions=["work"])
+    def acknowledge_selected(self, request: HttpRequest, queryset: QuerySet[Incident]) -> None:
+        for incident in queryset:
+            self._act(request, incident, partial(incident_acknowledge, actor=request.user), "acknowledged")
+
+    @admin.action(description="Resolve selected incidents…", permissions=["work"])
+    def resolve_selected(self, request: HttpRequest, queryset: QuerySet[Incident]) -> HttpResponse | None:
+        note = request.POST.get("resolution_note", "").strip()
+        if "apply" in request.POST and note:
+            for incident in queryset:
+                self._act(request, incident, partial(incident_resolve, actor=request.user, note=note), "resolved")
+            return None
+        if "apply" in request.POST:
+            self.message_user(request, "A resolution note is required.", messages.ERROR)
+        return render(
+            request,
+            "admin/monitoring/incident/resolve.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": "Resolve incidents",
+                "opts": self.model._meta,
+                "incidents": queryset,
+                "action_checkbox_name": ACTION_CHECKBOX_NAME,
+                "note": note,
+            },
+        )
+
+    def _act(self, request: HttpRequest, incident: Incident, action: Callable[..., Incident], done: str) -> None:
+        try:
+            action(incident_id=incident.pk)
+        except IncidentError as error:
+            self.message_user(request, f"Incident #{incident.pk}: {error.message}", messages.ERROR)
+        else:
+            self.message_user(request, f"Incident #{incident.pk} {done}.", messages.SUCCESS)
+
+
+class DriftResultInline(admin.TabularInline):
+    model = DriftResult
+    fields = ("subject", "psi", "band", "significant", "p_value")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can_use_admin(request.user)
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(MonitoringRun)
+class MonitoringRunAdmin(PortalAdmin):
+    list_display = (
+        "__str__",
+        "kind",
+        "version_page",
+        "window_start",
+        "window_end",
+        "status",
+        "rows",
+        "headline",
+        "trigger",
+    )
+    list_filter = ("kind", "status", "trigger", "model_version")
+    date_hierarchy = "window_end"
+    inlines = (DriftResultInline,)
+    readonly_fields = (
+        "kind",
+        "model_version",
+        "window_start",
+        "window_end",
+        "status",
+        "trigger",
+        "requested_by",
+        "rows",
+        "summary",
+        "error",
+        "attempts",
+        "claimed_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[MonitoringRun]:
+        return super().get_queryset(request).select_related("model_version__registered_model")
+
+    @admin.display(description="model version")
+    def version_page(self, run: MonitoringRun) -> str:
+        return monitoring_page_link(run.model_version)
+
+    @admin.display(description="result")
+    def headline(self, run: MonitoringRun) -> str:
+        summary = run.summary
+        if "score_psi" in summary:
+            worst = f"{summary['max_feature']} {summary['max_feature_psi']:.3f}"
+            return f"score PSI {summary['score_psi']:.3f}; worst input {worst}"
+        if "incidents" in summary:
+            return f"incidents: {', '.join(summary['incidents']) or 'none'}"
+        return run.error[:80] if run.error else ""
+
+
+@admin.register(MonitoredVersion)
+class MonitoredVersionAdmin(PortalAdmin):
+    """The index of monitoring pages: every model version, production first, with what
+    needs attention; each row opens the version's monitoring page."""
+
+    list_display = ("version_page", "state", "active_incidents", "latest_drift")
+    list_display_links = None
+    list_filter = ("registered_model", "state")
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[MonitoredVersion]:
+        active = (
+            Incident.objects.filter(model_version=OuterRef("pk"), status__in=ACTIVE_STATUSES)
+            .order_by()
+            .values("model_version")
+            .annotate(n=Count("id"))
+        )
+        drift = MonitoringRun.objects.filter(model_version=OuterRef("pk"), kind=JobKind.DRIFT)
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("registered_model")
+            .annotate(
+                active_incidents=Coalesce(Subquery(active.values("n")), 0),
+                latest_drift=Subquery(drift.order_by("-window_end").values("window_end")[:1]),
+            )
+        )
+
+    def get_ordering(self, request: HttpRequest) -> list[Any]:
+        production_first = Case(
+            When(state=VersionState.PRODUCTION, then=Value(0)), default=Value(1), output_field=IntegerField()
+        )
+        return [production_first.asc(), "registered_model__name", "-version"]
+
+    @admin.display(description="model version")
+    def version_page(self, version: MonitoredVersion) -> str:
+        return monitoring_page_link(version)
+
+    @admin.display(description="open or acknowledged incidents", ordering="active_incidents")
+    def active_incidents(self, version: MonitoredVersion) -> int:
+        return version.active_incidents
+
+    @admin.display(description="latest drift window end", ordering="latest_drift")
+    def latest_drift(self, version: MonitoredVersion) -> Any:
+        return version.latest_drift
+
+    def get_urls(self) -> list[Any]:
+        page = self.admin_site.admin_view(self.monitoring_page_view)
+        return [path("<int:version_id>/monitoring/", page, name="monitoring_version"), *super().get_urls()]
+
+    def monitoring_page_view(self, request: HttpRequest, version_id: int) -> HttpResponse:
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        version = get_object_or_404(ModelVersion.objects.select_related("registered_model"), pk=version_id)
+        policy = monitoring_policy(registered_model=version.registered_model)
+        return render(
+            request,
+            "admin/monitoring/version_monitoring.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Monitoring of {version}",
+                "opts": self.model._meta,
+                "version": version,
+                "policy": policy,
+                **version_monitoring(version=version, policy=policy),
+            },
+        )
+
+
+@admin.register(MonitoringPolicy)
+class MonitoringPolicyAdmin(PortalAdmin):
+    list_display = (
+        "registered_model",
+        "psi_watch",
+        "psi_act",
+        "min_window_size",
+        "chi_square_alpha",
+        "adverse_impact_floor",
+        "auc_drop_tolerance",
+        "calibration_error_bound",
+        "cohort_period",
+    )
+
+    def _may_edit(self, request: HttpRequest) -> bool:
+        return bool(user_roles(request.user) & set(POLICY_ROLES))
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._may_edit(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return self._may_edit(request)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: MonitoringPolicy | None = None) -> tuple[str, ...]:
+        return ("registered_model",) if obj is not None else ()
+
+    def save_model(self, request: HttpRequest, obj: MonitoringPolicy, form: Any, change: bool) -> None:
+        changed = ", ".join(form.changed_data) or "nothing"
+        obj._change_reason = f"Changed in the admin: {changed}" if change else "Created in the admin"
+        super().save_model(request, obj, form, change)

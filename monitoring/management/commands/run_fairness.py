@@ -1,0 +1,7 @@
+from monitoring.management.jobs import JOB_HELP, JobCommand
+from monitoring.models import JobKind
+
+
+class Command(JobCommand):
+    help = "Group fairness of decisions per protected attribute. " + JOB_HELP
+    kind = JobKind.FAIRNESS

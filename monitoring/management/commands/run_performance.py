@@ -1,0 +1,7 @@
+from monitoring.management.jobs import JOB_HELP, JobCommand
+from monitoring.models import JobKind
+
+
+class Command(JobCommand):
+    help = "Realized performance per application cohort from recorded outcomes. " + JOB_HELP
+    kind = JobKind.PERFORMANCE

@@ -1,0 +1,93 @@
+"""What the `run_drift`, `run_fairness` and `run_performance` commands share."""
+
+import json
+import uuid
+from argparse import ArgumentParser
+from datetime import datetime
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils import timezone
+
+from governance.models import RegisteredModel
+
+from ..models import JobKind, RunStatus, Trigger
+from ..serializers import RunDetailSerializer
+from ..services import incident_record_job_failure, monitoring_run_execute, monitoring_runs_request
+from ..windows import DEFAULT_WINDOW_HOURS, WindowError, hour_window
+
+
+def print_json(command: BaseCommand, result: dict[str, Any]) -> None:
+    command.stdout.write(json.dumps(result, cls=DjangoJSONEncoder, indent=2))
+
+
+JOB_HELP = (
+    "Runs for every version to monitor in the window (the production version and any version that decided "
+    "applications in it) and prints the runs as one JSON object. A window already done is not computed again: "
+    "its stored result is printed. Exits with status 1 when a run failed; a job-failure incident is opened."
+)
+
+
+class JobCommand(BaseCommand):
+    """Run one monitoring job now (see `JOB_HELP`)."""
+
+    kind: JobKind
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        default_hours = DEFAULT_WINDOW_HOURS[self.kind]
+        parser.add_argument("--model", required=True, help="Registered model name, e.g. loan-default.")
+        parser.add_argument(
+            "--window-hours",
+            type=int,
+            default=default_hours,
+            help=f"Window length in hours (default {default_hours}); the window ends at the start of "
+            "the current hour (UTC), or at --end.",
+        )
+        parser.add_argument(
+            "--end",
+            type=datetime.fromisoformat,
+            help="End of the window, on the hour with a time zone (e.g. 2026-11-21T10:00:00+00:00), for a past window.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        registered_model = RegisteredModel.objects.filter(name=options["model"]).first()
+        if registered_model is None:
+            raise CommandError(f"No registered model named {options['model']!r}.")
+        try:
+            window_start, window_end = hour_window(
+                hours=options["window_hours"], now=timezone.now(), end=options["end"]
+            )
+        except WindowError as error:
+            raise CommandError(str(error)) from None
+        runs = monitoring_runs_request(
+            kind=self.kind,
+            registered_model=registered_model,
+            window_start=window_start,
+            window_end=window_end,
+            trigger=Trigger.COMMAND,
+        )
+        claimed_by = f"command:{uuid.uuid4().hex}"
+        finished = []
+        for run in runs:
+            try:
+                run = monitoring_run_execute(run_id=run.pk, claimed_by=claimed_by)
+            except Exception as exc:
+                incident_record_job_failure(job=self.kind, error=f"{type(exc).__name__}: {exc}", run_id=run.pk)
+                run.refresh_from_db()
+            finished.append(run)
+        print_json(
+            self,
+            {
+                "job": self.kind,
+                "model": registered_model.name,
+                "window_start": window_start,
+                "window_end": window_end,
+                "runs": RunDetailSerializer(finished, many=True).data,
+            },
+        )
+        failed = [run.pk for run in finished if run.status == RunStatus.FAILED]
+        if failed:
+            raise CommandError(
+                f"Monitoring run(s) {', '.join(map(str, failed))} failed; a job-failure incident is open."
+            )

@@ -1,0 +1,117 @@
+"""Prometheus gauges for monitoring, read from the database at scrape time.
+
+For every version in production, from its latest finished runs:
+
+* `loanportal_drift_psi{model,version,feature}`: PSI of each input field;
+* `loanportal_score_psi{model,version}`: PSI of the model score;
+* `loanportal_drift_window_end_timestamp_seconds{model,version}`: end of that drift window,
+  so an alert can fire when drift stops being computed;
+* `loanportal_fairness_adverse_impact_ratio{model,version,attribute,group}`: per judged group;
+* `loanportal_fairness_min_adverse_impact_ratio{model,version,attribute}`;
+* `loanportal_incidents_active{model,kind,severity}`: open and acknowledged incidents.
+
+Registered through `PROMETHEUS_EXTRA_COLLECTORS`; a database error yields
+`loanportal_monitoring_collector_up 0` instead of breaking the whole scrape.
+"""
+
+import logging
+from collections.abc import Iterator
+
+from django.db import DatabaseError
+from django.db.models import Count
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from governance.models import ModelVersion, VersionState
+
+from .models import FINISHED_STATUSES, DriftResult, FairnessResult, JobKind, MonitoringRun, RunStatus
+from .rules import SCORE_SUBJECT
+from .selectors import incidents_active
+
+logger = logging.getLogger(__name__)
+
+
+def _latest_run(version: ModelVersion, kind: JobKind, status: tuple[str, ...]) -> MonitoringRun | None:
+    return (
+        MonitoringRun.objects.filter(model_version=version, kind=kind, status__in=status)
+        .order_by("-window_end")
+        .first()
+    )
+
+
+class MonitoringCollector(Collector):
+    def collect(self) -> Iterator[Metric]:
+        up = GaugeMetricFamily("loanportal_monitoring_collector_up", "Whether monitoring metrics could be read.")
+        try:
+            families = list(self._families())
+        except DatabaseError:
+            logger.exception("Could not read monitoring metrics")
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield from families
+
+    def _families(self) -> Iterator[Metric]:
+        feature_psi = GaugeMetricFamily(
+            "loanportal_drift_psi",
+            "PSI of an input field in the latest drift window.",
+            labels=["model", "version", "feature"],
+        )
+        score_psi = GaugeMetricFamily(
+            "loanportal_score_psi", "PSI of the model score in the latest drift window.", labels=["model", "version"]
+        )
+        window_end = GaugeMetricFamily(
+            "loanportal_drift_window_end_timestamp_seconds",
+            "End of the latest completed drift window.",
+            labels=["model", "version"],
+        )
+        group_ratio = GaugeMetricFamily(
+            "loanportal_fairness_adverse_impact_ratio",
+            "Approval rate of a judged group over the most favoured group's, latest fairness window.",
+            labels=["model", "version", "attribute", "group"],
+        )
+        min_ratio = GaugeMetricFamily(
+            "loanportal_fairness_min_adverse_impact_ratio",
+            "Lowest adverse impact ratio of a judged group, latest fairness window.",
+            labels=["model", "version", "attribute"],
+        )
+        for version in ModelVersion.objects.select_related("registered_model").filter(state=VersionState.PRODUCTION):
+            labels = [version.registered_model.name, str(version.version)]
+            drift = _latest_run(version, JobKind.DRIFT, (RunStatus.COMPLETED,))
+            if drift is not None:
+                window_end.add_metric(labels, drift.window_end.timestamp())
+                for subject, value in DriftResult.objects.filter(run=drift).values_list("subject", "psi"):
+                    if subject == SCORE_SUBJECT:
+                        score_psi.add_metric(labels, value)
+                    else:
+                        feature_psi.add_metric([*labels, subject], value)
+            fairness = _latest_run(version, JobKind.FAIRNESS, FINISHED_STATUSES)
+            if fairness is not None:
+                for result in FairnessResult.objects.filter(run=fairness):
+                    if result.min_adverse_impact_ratio is not None:
+                        min_ratio.add_metric([*labels, result.attribute], result.min_adverse_impact_ratio)
+                    for group, row in result.groups.items():
+                        if row["sufficient"] and row["adverse_impact_ratio"] is not None:
+                            group_ratio.add_metric([*labels, result.attribute, group], row["adverse_impact_ratio"])
+        yield from (feature_psi, score_psi, window_end, group_ratio, min_ratio)
+
+        active = GaugeMetricFamily(
+            "loanportal_incidents_active", "Open and acknowledged incidents.", labels=["model", "kind", "severity"]
+        )
+        counts = (
+            incidents_active()
+            .order_by()
+            .values("model_version__registered_model__name", "kind", "severity")
+            .annotate(n=Count("id"))
+        )
+        for row in counts:
+            active.add_metric(
+                [row["model_version__registered_model__name"] or "", row["kind"], row["severity"]], row["n"]
+            )
+        yield active
+
+
+def monitoring_collector() -> MonitoringCollector:
+    return MonitoringCollector()

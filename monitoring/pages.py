@@ -1,0 +1,134 @@
+"""What the admin monitoring page of one model version shows, charts included."""
+
+from typing import Any
+
+from governance.models import ModelVersion
+
+from . import charts
+from .models import DriftResult, FairnessResult, Incident, JobKind, MonitoringPolicy, PerformanceCohort, RunStatus
+from .rules import SCORE_SUBJECT
+from .selectors import runs_for_version
+
+DRIFT_WINDOWS = 48  # two days of hourly windows
+FAIRNESS_WINDOWS = 30
+
+
+def _window_label(run: Any) -> str:
+    return f"{run.window_end:%m-%d %H:%M}"
+
+
+def _drift_charts(version: ModelVersion, policy: MonitoringPolicy) -> dict[str, str | None]:
+    runs = runs_for_version(version=version, kind=JobKind.DRIFT, limit=DRIFT_WINDOWS)
+    if not runs:
+        return {"drift_heatmap": None, "score_psi": None, "score_distribution": None}
+    columns = [_window_label(r) for r in runs]
+    position = {r.pk: j for j, r in enumerate(runs)}
+    subjects = [f["name"] for f in version.feature_schema["fields"]] + [SCORE_SUBJECT]
+    row_of = {s: i for i, s in enumerate(subjects)}
+    values: list[list[float | None]] = [[None] * len(runs) for _ in subjects]
+    bands: list[list[str | None]] = [[None] * len(runs) for _ in subjects]
+    for run_id, subject, psi, band in DriftResult.objects.filter(run__in=runs).values_list(
+        "run_id", "subject", "psi", "band"
+    ):
+        values[row_of[subject]][position[run_id]] = psi
+        bands[row_of[subject]][position[run_id]] = band
+    heatmap = charts.heatmap(
+        title="PSI per input field and the model score, by window end (UTC; grey: no result)",
+        rows=subjects,
+        columns=columns,
+        values=values,
+        bands=bands,
+    )
+    score_line = charts.line_chart(
+        title="PSI of the model score and of the most drifted input, by window end (UTC)",
+        x_labels=columns,
+        series=[
+            ("score", values[row_of[SCORE_SUBJECT]]),
+            ("worst input", [r.summary.get("max_feature_psi") for r in runs]),
+        ],
+        references=[(policy.psi_watch, f"watch {policy.psi_watch:g}"), (policy.psi_act, f"act {policy.psi_act:g}")],
+    )
+    latest = next((r for r in reversed(runs) if r.status == RunStatus.COMPLETED), None)
+    distribution = None
+    if latest is not None:
+        score = DriftResult.objects.get(run=latest, subject=SCORE_SUBJECT)
+        distribution = charts.paired_bars(
+            title=(
+                f"Score distribution: baseline vs window ending {latest.window_end:%Y-%m-%d %H:%M} UTC "
+                f"({latest.rows} decisions)"
+            ),
+            labels=score.bins,
+            first=score.baseline_shares,
+            second=score.current_shares,
+            names=("baseline (holdout)", "current window"),
+        )
+    return {"drift_heatmap": heatmap, "score_psi": score_line, "score_distribution": distribution}
+
+
+def _fairness_charts(version: ModelVersion, policy: MonitoringPolicy) -> list[str]:
+    runs = runs_for_version(version=version, kind=JobKind.FAIRNESS, limit=FAIRNESS_WINDOWS)
+    if not runs:
+        return []
+    columns = [_window_label(r) for r in runs]
+    position = {r.pk: j for j, r in enumerate(runs)}
+    by_attribute: dict[str, dict[str, list[float | None]]] = {}
+    for result in FairnessResult.objects.filter(run__in=runs):
+        lines = by_attribute.setdefault(result.attribute, {})
+        for group, row in result.groups.items():
+            if row["sufficient"]:
+                lines.setdefault(group, [None] * len(runs))[position[result.run_id]] = row["adverse_impact_ratio"]
+    return [
+        charts.line_chart(
+            title=f"Adverse impact ratio by {attribute} group (judged groups), by window end (UTC)",
+            x_labels=columns,
+            series=sorted(lines.items()),
+            references=[(policy.adverse_impact_floor, f"floor {policy.adverse_impact_floor:g}")],
+            y_max=1.05,
+        )
+        for attribute, lines in sorted(by_attribute.items())
+    ]
+
+
+def _performance_charts(version: ModelVersion, policy: MonitoringPolicy) -> list[str]:
+    runs = runs_for_version(version=version, kind=JobKind.PERFORMANCE, limit=1)
+    if not runs:
+        return []
+    cohorts = list(PerformanceCohort.objects.filter(run=runs[0]))
+    labels = [str(c.cohort_start) for c in cohorts]
+    validation_auc = version.metrics["roc_auc"]
+    return [
+        charts.line_chart(
+            title=f"ROC-AUC by {policy.cohort_period} cohort (decisions with recorded outcomes)",
+            x_labels=labels,
+            series=[("cohort AUC", [c.roc_auc for c in cohorts])],
+            references=[
+                (validation_auc, f"validation {validation_auc:.3f}"),
+                (
+                    validation_auc - policy.auc_drop_tolerance,
+                    f"incident below {validation_auc - policy.auc_drop_tolerance:.3f}",
+                ),
+            ],
+            y_min=0.5,
+            y_max=1.0,
+        ),
+        charts.line_chart(
+            title=f"Observed default rate vs mean predicted probability by {policy.cohort_period} cohort",
+            x_labels=labels,
+            series=[
+                ("observed", [c.default_rate for c in cohorts]),
+                ("predicted", [c.mean_probability for c in cohorts]),
+            ],
+        ),
+    ]
+
+
+def version_monitoring(*, version: ModelVersion, policy: MonitoringPolicy) -> dict[str, Any]:
+    """Charts (inline SVG markup) and the incident list of one version."""
+    return {
+        **_drift_charts(version, policy),
+        "fairness_charts": _fairness_charts(version, policy),
+        "performance_charts": _performance_charts(version, policy),
+        "incidents": Incident.objects.filter(model_version=version)
+        .select_related("owner")
+        .order_by("-last_seen")[:100],
+    }

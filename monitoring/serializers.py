@@ -1,0 +1,146 @@
+"""Shapes of the monitoring API (and of the job commands' JSON output)."""
+
+from typing import Any
+
+from rest_framework import serializers
+
+from .models import DriftResult, FairnessResult, Incident, MonitoringRun, PerformanceCohort
+
+
+class DriftResultSerializer(serializers.ModelSerializer):
+    feature = serializers.CharField(source="subject")
+
+    class Meta:
+        model = DriftResult
+        fields = (
+            "feature",
+            "psi",
+            "band",
+            "chi_square",
+            "p_value",
+            "significant",
+            "bins",
+            "baseline_counts",
+            "current_counts",
+            "baseline_shares",
+            "current_shares",
+        )
+
+
+class FairnessResultSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = FairnessResult
+        fields = (
+            "attribute",
+            "reference_group",
+            "min_adverse_impact_ratio",
+            "demographic_parity_difference",
+            "equal_opportunity_gap",
+            "equalized_odds_gap",
+            "passes_four_fifths",
+            "groups",
+        )
+
+
+class PerformanceCohortSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PerformanceCohort
+        fields = (
+            "cohort_start",
+            "period",
+            "outcomes",
+            "defaults",
+            "roc_auc",
+            "ks",
+            "brier",
+            "default_rate",
+            "mean_probability",
+            "calibration_error",
+            "judged",
+        )
+
+
+class RunSerializer(serializers.ModelSerializer):
+    """A run without its per-feature / per-group / per-cohort rows (history lists)."""
+
+    model = serializers.CharField(source="model_version.registered_model.name")
+    version = serializers.IntegerField(source="model_version.version")
+    version_id = serializers.IntegerField(source="model_version_id")
+
+    class Meta:
+        model = MonitoringRun
+        fields = (
+            "id",
+            "kind",
+            "model",
+            "version",
+            "version_id",
+            "window_start",
+            "window_end",
+            "status",
+            "trigger",
+            "rows",
+            "summary",
+            "error",
+            "started_at",
+            "finished_at",
+        )
+
+
+class RunDetailSerializer(RunSerializer):
+    """A run with its result rows: what `latest` and the commands show."""
+
+    results = serializers.SerializerMethodField()
+
+    class Meta(RunSerializer.Meta):
+        fields = (*RunSerializer.Meta.fields, "results")
+
+    def get_results(self, run: MonitoringRun) -> list[dict[str, Any]]:
+        if run.kind == "drift":
+            return DriftResultSerializer(run.drift_results.all(), many=True).data
+        if run.kind == "fairness":
+            return FairnessResultSerializer(run.fairness_results.all(), many=True).data
+        return PerformanceCohortSerializer(run.performance_cohorts.all(), many=True).data
+
+
+class DriftRunRequestSerializer(serializers.Serializer):
+    model = serializers.SlugField(required=False, help_text="Registered model name (default: the portal's default).")
+    window_hours = serializers.IntegerField(min_value=1, max_value=24 * 31, default=1)
+    window_end = serializers.DateTimeField(
+        required=False, help_text="On the hour, with a time zone; default: the start of the current hour."
+    )
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    model = serializers.CharField(source="model_version.registered_model.name", default=None)
+    version = serializers.IntegerField(source="model_version.version", default=None)
+    owner = serializers.CharField(source="owner.get_username", default=None)
+    resolved_by = serializers.CharField(source="resolved_by.get_username", default=None)
+
+    class Meta:
+        model = Incident
+        fields = (
+            "id",
+            "kind",
+            "subject",
+            "severity",
+            "status",
+            "model",
+            "version",
+            "model_version",
+            "summary",
+            "metric_snapshot",
+            "worst_value",
+            "occurrences",
+            "first_seen",
+            "last_seen",
+            "owner",
+            "acknowledged_at",
+            "resolved_by",
+            "resolved_at",
+            "resolution_note",
+        )
+
+
+class IncidentActionSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)

@@ -1,0 +1,223 @@
+"""Monitoring API: results of the jobs, on-demand drift, incidents.
+
+Reading is for Data Scientists, Model Validators, Model Approvers and Compliance
+Officers; running drift and working incidents for the first three. No role: 403; no
+credentials: 401.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from governance.models import RegisteredModel
+from governance.roles import user_roles
+
+from .models import FINISHED_STATUSES, Incident, JobKind, Trigger
+from .selectors import runs_for_model
+from .serializers import (
+    DriftRunRequestSerializer,
+    IncidentActionSerializer,
+    IncidentSerializer,
+    RunDetailSerializer,
+    RunSerializer,
+)
+from .services import (
+    READ_ROLES,
+    WORK_ROLES,
+    IncidentError,
+    incident_acknowledge,
+    incident_resolve,
+    monitoring_runs_request,
+)
+from .tasks import runs_enqueue
+from .windows import WindowError, hour_window
+
+HISTORY_LIMIT, HISTORY_LIMIT_MAX = 100, 1000
+
+
+class MonitoringRole(BasePermission):
+    """Read roles for safe methods, work roles for the rest (see the module docstring)."""
+
+    message = "Your role does not give access to this monitoring resource."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        allowed = READ_ROLES if request.method in SAFE_METHODS else WORK_ROLES
+        return bool(user_roles(request.user) & set(allowed))
+
+
+def _registered_model(name: str | None) -> RegisteredModel:
+    name = name or settings.DEFAULT_MODEL_NAME
+    return get_object_or_404(RegisteredModel, name=name)
+
+
+def _int_param(request: Request, name: str, default: int | None, maximum: int | None = None) -> int | None:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: "Must be a whole number."}) from None
+    if value < 1 or (maximum is not None and value > maximum):
+        raise ValidationError({name: f"Must be between 1 and {maximum}."})
+    return value
+
+
+RESULTS_PARAMETERS = [
+    OpenApiParameter("model", str, description="Registered model name (default: the portal's default model)."),
+    OpenApiParameter("version", int, description="Only this version number."),
+    OpenApiParameter(
+        "limit", int, description=f"Runs in the history (default {HISTORY_LIMIT}, at most {HISTORY_LIMIT_MAX})."
+    ),
+]
+RESULTS_RESPONSE = inline_serializer(
+    "MonitoringResults",
+    {
+        "model": serializers.CharField(),
+        "latest": RunDetailSerializer(allow_null=True),
+        "history": RunSerializer(many=True),
+    },
+)
+
+
+class RunResultsView(APIView):
+    """Latest run (with its per-feature, per-group or per-cohort rows) and the history of runs."""
+
+    permission_classes = [MonitoringRole]
+    kind: JobKind = JobKind.DRIFT
+
+    @extend_schema(parameters=RESULTS_PARAMETERS, responses=RESULTS_RESPONSE)
+    def get(self, request: Request) -> Response:
+        registered_model = _registered_model(request.query_params.get("model"))
+        runs = runs_for_model(
+            kind=self.kind,
+            model_name=registered_model.name,
+            version_number=_int_param(request, "version", None),
+        )
+        history = list(runs[: _int_param(request, "limit", HISTORY_LIMIT, HISTORY_LIMIT_MAX)])
+        latest = next((r for r in history if r.status in FINISHED_STATUSES), None)
+        return Response(
+            {
+                "model": registered_model.name,
+                "latest": RunDetailSerializer(latest).data if latest else None,
+                "history": RunSerializer(history, many=True).data,
+            }
+        )
+
+
+class DriftRunView(APIView):
+    """Run drift now for a window of whole hours. The work is queued: the answer is 202
+    with the runs (pending), or 200 when every run of that window is already finished.
+    Poll `GET /api/v1/monitoring/drift/?model=NAME` for the result."""
+
+    permission_classes = [MonitoringRole]
+
+    @extend_schema(
+        request=DriftRunRequestSerializer,
+        responses={
+            202: inline_serializer(
+                "DriftRunQueued", {"runs": RunSerializer(many=True), "results": serializers.CharField()}
+            ),
+            200: inline_serializer(
+                "DriftRunDone", {"runs": RunDetailSerializer(many=True), "results": serializers.CharField()}
+            ),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        params = DriftRunRequestSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        registered_model = _registered_model(params.validated_data.get("model"))
+        try:
+            window_start, window_end = hour_window(
+                hours=params.validated_data["window_hours"],
+                now=timezone.now(),
+                end=params.validated_data.get("window_end"),
+            )
+        except WindowError as error:
+            raise ValidationError({"window_end": str(error)}) from None
+        runs = monitoring_runs_request(
+            kind=JobKind.DRIFT,
+            registered_model=registered_model,
+            window_start=window_start,
+            window_end=window_end,
+            trigger=Trigger.API,
+            requested_by=request.user,
+        )
+        queued = [run.pk for run in runs if run.status not in FINISHED_STATUSES]
+        runs_enqueue(queued)
+        results = f"{reverse('monitoring-drift')}?model={registered_model.name}"
+        if queued:
+            return Response(
+                {"runs": RunSerializer(runs, many=True).data, "results": results}, status=status.HTTP_202_ACCEPTED
+            )
+        return Response({"runs": RunDetailSerializer(runs, many=True).data, "results": results})
+
+
+class IncidentListView(generics.ListAPIView):
+    """Incidents, most recently seen first; filter with `status`, `severity`, `kind`, `model`."""
+
+    permission_classes = [MonitoringRole]
+    serializer_class = IncidentSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=["open", "acknowledged", "resolved"]),
+            OpenApiParameter("severity", str, enum=["P0", "P1", "P2", "P3"]),
+            OpenApiParameter("kind", str),
+            OpenApiParameter("model", str),
+        ]
+    )
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Incident]:
+        incidents = Incident.objects.select_related("model_version__registered_model", "owner", "resolved_by")
+        params = self.request.query_params
+        for param, lookup in (
+            ("status", "status"),
+            ("severity", "severity"),
+            ("kind", "kind"),
+            ("model", "model_version__registered_model__name"),
+        ):
+            if params.get(param):
+                incidents = incidents.filter(**{lookup: params[param]})
+        return incidents.order_by("-last_seen", "-id")
+
+
+class IncidentDetailView(generics.RetrieveAPIView):
+    permission_classes = [MonitoringRole]
+    serializer_class = IncidentSerializer
+    queryset = Incident.objects.select_related("model_version__registered_model", "owner", "resolved_by")
+
+
+class IncidentActionView(APIView):
+    """Acknowledge (note optional; you become the owner) or resolve (note required)."""
+
+    permission_classes = [MonitoringRole]
+    incident_action = "acknowledge"
+
+    @extend_schema(request=IncidentActionSerializer, responses=IncidentSerializer)
+    def post(self, request: Request, pk: int) -> Response:
+        params = IncidentActionSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        get_object_or_404(Incident, pk=pk)
+        note = params.validated_data["note"]
+        try:
+            if self.incident_action == "resolve":
+                incident = incident_resolve(incident_id=pk, actor=request.user, note=note)
+            else:
+                incident = incident_acknowledge(incident_id=pk, actor=request.user, note=note)
+        except IncidentError as error:
+            return Response({"detail": error.message}, status=error.status_code)
+        return Response(IncidentSerializer(incident).data)

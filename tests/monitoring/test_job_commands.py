@@ -1,0 +1,71 @@
+"""Each job is also a command that prints its result as one JSON object."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from monitoring import services
+from monitoring.models import Incident, JobKind, MonitoringRun
+
+from .support import WINDOW_END, WINDOW_START, applications
+
+pytestmark = pytest.mark.django_db
+END = ["--end", WINDOW_END.isoformat()]
+
+
+def run(*args: str) -> dict:
+    out = StringIO()
+    call_command(*args, stdout=out)
+    return json.loads(out.getvalue())
+
+
+def test_run_drift_prints_the_window_and_its_results(production_version, log_decisions):
+    frame = applications(800, seed=11)
+    frame["Credit_Score"] = frame["Credit_Score"] * 1.10
+    log_decisions(production_version, frame, at=WINDOW_START)
+
+    result = run("run_drift", "--model", "loan-default", "--window-hours", "1", *END)
+
+    assert (result["job"], result["model"]) == ("drift", "loan-default")
+    assert (result["window_start"], result["window_end"]) == ("2026-03-02T09:00:00Z", "2026-03-02T10:00:00Z")
+    (drift,) = result["runs"]
+    assert (drift["version"], drift["status"], drift["rows"], drift["trigger"]) == (1, "completed", 800, "command")
+    assert {r["feature"]: r["band"] for r in drift["results"]}["Credit_Score"] == "act"
+    # Run again: the same stored run is printed, nothing is recomputed.
+    assert run("run_drift", "--model", "loan-default", "--window-hours", "1", *END)["runs"][0]["id"] == drift["id"]
+    assert MonitoringRun.objects.count() == 1
+
+
+def test_run_fairness_and_run_performance_print_json(production_version, log_decisions):
+    log_decisions(production_version, applications(300, seed=11), at=WINDOW_START, defaulted=[False, True] * 150)
+    fairness = run("run_fairness", "--model", "loan-default", "--window-hours", "24", *END)
+    assert fairness["job"] == "fairness"
+    assert {r["attribute"] for r in fairness["runs"][0]["results"]} == {"Gender", "age"}
+    performance = run("run_performance", "--model", "loan-default", "--window-hours", "48", *END)
+    assert performance["job"] == "performance"
+    (cohort,) = performance["runs"][0]["results"]
+    assert (cohort["cohort_start"], cohort["outcomes"], cohort["judged"]) == ("2026-03-01", 300, False)
+
+
+def test_a_failing_run_is_printed_and_exits_with_an_error_and_a_job_failure_incident(production_version, monkeypatch):
+    def broken(run, policy):
+        raise RuntimeError("baseline has no bins for Credit_Score")
+
+    monkeypatch.setitem(services._COMPUTE, JobKind.DRIFT, broken)
+    out = StringIO()
+    with pytest.raises(CommandError, match="failed"):
+        call_command("run_drift", "--model", "loan-default", *END, stdout=out)
+    (printed,) = json.loads(out.getvalue())["runs"]
+    assert printed["status"] == "failed"
+    assert "baseline has no bins" in printed["error"]
+    assert Incident.objects.get().kind == "job_failure"
+
+
+def test_an_unknown_model_or_a_window_off_the_hour_is_refused(production_version):
+    with pytest.raises(CommandError, match="No registered model"):
+        run("run_drift", "--model", "nope")
+    with pytest.raises(CommandError, match="on the hour"):
+        run("run_drift", "--model", "loan-default", "--end", "2026-03-02T10:30:00+00:00")

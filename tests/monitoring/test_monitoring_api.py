@@ -1,0 +1,147 @@
+"""The monitoring API: results, on-demand drift and incidents, each for the right roles."""
+
+import pytest
+from rest_framework.test import APIClient
+
+from governance.services import api_token_issue
+from monitoring import rules
+from monitoring.models import Incident, JobKind, MonitoringRun
+from monitoring.services import incident_raise
+
+from .support import WINDOW_END, WINDOW_START, applications, run_job
+
+pytestmark = pytest.mark.django_db
+READS = [
+    "/api/v1/monitoring/drift/",
+    "/api/v1/monitoring/fairness/",
+    "/api/v1/monitoring/performance/",
+    "/api/v1/incidents/",
+]
+
+
+def as_user(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user)}")
+    return client
+
+
+@pytest.fixture
+def incident(production_version):
+    return incident_raise(
+        breach=rules.drift_breach(subject="Credit_Score", psi=0.4, alerting=True, act=0.25), version=production_version
+    )
+
+
+@pytest.fixture
+def drifted(production_version, log_decisions):
+    frame = applications(1000, seed=11)
+    frame["Credit_Score"] = frame["Credit_Score"] * 1.10
+    log_decisions(production_version, frame, at=WINDOW_START)
+    return production_version
+
+
+def test_without_credentials_every_endpoint_answers_401(incident):
+    client = APIClient()
+    for url in READS:
+        assert client.get(url).status_code == 401
+    assert client.post("/api/v1/monitoring/drift/run/", {}).status_code == 401
+    assert client.post(f"/api/v1/incidents/{incident.pk}/acknowledge/", {}).status_code == 401
+
+
+def test_an_api_client_sees_nothing_of_monitoring(incident, api_client_user):
+    client = as_user(api_client_user)
+    for url in READS:
+        assert client.get(url).status_code == 403
+    assert client.post(f"/api/v1/incidents/{incident.pk}/acknowledge/", {}).status_code == 403
+
+
+def test_compliance_reads_everything_but_cannot_run_or_work_incidents(incident, compliance):
+    client = as_user(compliance)
+    for url in READS:
+        assert client.get(url).status_code == 200, url
+    assert client.post("/api/v1/monitoring/drift/run/", {"model": "loan-default"}).status_code == 403
+    assert client.post(f"/api/v1/incidents/{incident.pk}/acknowledge/", {}).status_code == 403
+    assert client.post(f"/api/v1/incidents/{incident.pk}/resolve/", {"note": "ok"}).status_code == 403
+
+
+def test_drift_results_give_the_latest_run_with_features_and_the_history(drifted, validator):
+    older = run_job(JobKind.DRIFT, drifted, WINDOW_START.replace(hour=7), WINDOW_START.replace(hour=8))
+    latest = run_job(JobKind.DRIFT, drifted)
+    response = as_user(validator).get("/api/v1/monitoring/drift/", {"model": "loan-default"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["model"] == "loan-default"
+    assert body["latest"]["id"] == latest.pk
+    assert body["latest"]["status"] == "completed"
+    features = {f["feature"]: f for f in body["latest"]["results"]}
+    assert features["Credit_Score"]["band"] == "act"
+    assert features["score"]["band"] == "stable"
+    assert len(features["Credit_Score"]["current_counts"]) == len(features["Credit_Score"]["bins"])
+    assert [run["id"] for run in body["history"]] == [latest.pk, older.pk]
+    assert body["history"][1]["status"] == "insufficient_data"
+    assert "results" not in body["history"][0]
+
+
+def test_unknown_model_is_404(validator):
+    assert as_user(validator).get("/api/v1/monitoring/drift/", {"model": "nope"}).status_code == 404
+
+
+def test_running_drift_on_demand_queues_the_window_once(
+    drifted, author, celery_eager, django_capture_on_commit_callbacks
+):
+    client = as_user(author)
+    payload = {"model": "loan-default", "window_hours": 1, "window_end": WINDOW_END.isoformat()}
+    with django_capture_on_commit_callbacks(execute=True):
+        first = client.post("/api/v1/monitoring/drift/run/", payload, format="json")
+    assert first.status_code == 202
+    assert first.json()["results"] == "/api/v1/monitoring/drift/?model=loan-default"
+    (queued,) = first.json()["runs"]
+    run = MonitoringRun.objects.get(pk=queued["id"])
+    assert (run.status, run.trigger, run.requested_by) == ("completed", "api", author)
+
+    again = client.post("/api/v1/monitoring/drift/run/", payload, format="json")
+    assert again.status_code == 200  # already done: the stored result, not a new run
+    assert again.json()["runs"][0]["id"] == run.pk
+    assert {f["feature"]: f["band"] for f in again.json()["runs"][0]["results"]}["Credit_Score"] == "act"
+    assert MonitoringRun.objects.count() == 1
+
+
+def test_on_demand_drift_refuses_a_window_not_on_the_hour(drifted, author):
+    response = as_user(author).post(
+        "/api/v1/monitoring/drift/run/", {"window_end": "2026-03-02T10:30:00Z"}, format="json"
+    )
+    assert response.status_code == 400
+    assert "on the hour" in response.json()["window_end"]
+
+
+def test_incidents_are_listed_filtered_acknowledged_and_resolved(incident, author):
+    client = as_user(author)
+    listed = client.get("/api/v1/incidents/", {"status": "open", "model": "loan-default"}).json()
+    assert [i["id"] for i in listed["results"]] == [incident.pk]
+    assert listed["results"][0]["subject"] == "Credit_Score"
+    assert client.get("/api/v1/incidents/", {"status": "resolved"}).json()["results"] == []
+
+    acknowledged = client.post(f"/api/v1/incidents/{incident.pk}/acknowledge/", {"note": "on it"}, format="json")
+    assert acknowledged.status_code == 200
+    assert (acknowledged.json()["status"], acknowledged.json()["owner"]) == ("acknowledged", "dana-scientist")
+    assert client.post(f"/api/v1/incidents/{incident.pk}/acknowledge/", {}, format="json").status_code == 409
+
+    no_note = client.post(f"/api/v1/incidents/{incident.pk}/resolve/", {}, format="json")
+    assert no_note.status_code == 400
+    assert "note is required" in no_note.json()["detail"]
+    resolved = client.post(f"/api/v1/incidents/{incident.pk}/resolve/", {"note": "Feed fixed."}, format="json")
+    assert resolved.status_code == 200
+    assert resolved.json()["resolution_note"] == "Feed fixed."
+    assert Incident.objects.get().status == "resolved"
+    assert client.post("/api/v1/incidents/999999/resolve/", {"note": "x"}, format="json").status_code == 404
+
+
+def test_an_incident_about_no_particular_version_is_listed_too(author):
+    incident_raise(breach=rules.job_failure_breach(job="retention", error="disk full"), version=None)
+    (listed,) = as_user(author).get("/api/v1/incidents/").json()["results"]
+    assert (listed["kind"], listed["subject"], listed["model"], listed["version"]) == (
+        "job_failure",
+        "retention",
+        None,
+        None,
+    )

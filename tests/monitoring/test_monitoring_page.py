@@ -1,0 +1,76 @@
+"""The per-version monitoring page in the admin: charts that render offline, and the incidents."""
+
+import re
+
+import pytest
+
+from monitoring.models import Incident, JobKind
+
+from .support import WINDOW_END, WINDOW_START, applications, run_job
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def monitored(production_version, log_decisions):
+    frame = applications(1200, seed=11)
+    frame["Credit_Score"] = frame["Credit_Score"] * 1.10
+    log_decisions(production_version, frame, at=WINDOW_START, defaulted=[False, False, True] * 400)
+    run_job(JobKind.DRIFT, production_version, WINDOW_START.replace(hour=8), WINDOW_START)  # no decisions
+    run_job(JobKind.DRIFT, production_version)
+    run_job(JobKind.FAIRNESS, production_version, WINDOW_START, WINDOW_END)
+    run_job(JobKind.PERFORMANCE, production_version, WINDOW_START, WINDOW_END)
+    return production_version
+
+
+def test_the_page_charts_drift_score_fairness_and_lists_incidents(monitored, client, compliance):
+    client.force_login(compliance)  # read-only roles see it too
+    response = client.get(f"/admin/monitoring/monitoredversion/{monitored.pk}/monitoring/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert "Monitoring of loan-default v1" in page
+    charts = re.findall(r"<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"([^\"]+)\"", page)
+    assert any(c.startswith("PSI per input field") for c in charts)
+    assert any(c.startswith("Score distribution: baseline vs window ending 2026-03-02 10:00") for c in charts)
+    assert any(c.startswith("Adverse impact ratio by Gender group") for c in charts)
+    assert any(c.startswith("ROC-AUC by month cohort") for c in charts)
+    assert "Credit_Score, 03-02 10:00: PSI" in page and "(act)</title>" in page  # the heatmap cell
+    incident = Incident.objects.get(subject="Credit_Score")
+    assert f'href="/admin/monitoring/incident/{incident.pk}/change/"' in page
+
+
+def test_the_page_needs_nothing_from_the_internet(monitored, client, validator):
+    client.force_login(validator)
+    page = client.get(f"/admin/monitoring/monitoredversion/{monitored.pk}/monitoring/").content.decode()
+    external = set(re.findall(r"(?:src|href)=\"(https?://[^\"]+)\"", page))
+    assert external == set()
+    assert "cdn" not in page.lower()
+
+
+def test_a_version_without_runs_says_so(production_version, client, validator):
+    client.force_login(validator)
+    page = client.get(f"/admin/monitoring/monitoredversion/{production_version.pk}/monitoring/").content.decode()
+    assert "No drift window has been computed for this version yet." in page
+
+
+def test_people_without_a_portal_role_cannot_open_it(production_version, client, api_client_user):
+    client.force_login(api_client_user)  # not staff
+    response = client.get(f"/admin/monitoring/monitoredversion/{production_version.pk}/monitoring/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_the_admin_index_lists_versions_with_their_active_incidents(monitored, register_version, client, validator):
+    draft = register_version()
+    client.force_login(validator)
+    page = client.get("/admin/monitoring/monitoredversion/").content.decode()
+    production_link = f'href="/admin/monitoring/monitoredversion/{monitored.pk}/monitoring/"'
+    assert production_link in page
+    assert f'href="/admin/monitoring/monitoredversion/{draft.pk}/monitoring/"' in page
+    assert page.index(production_link) < page.index(f"/monitoredversion/{draft.pk}/monitoring/")  # production first
+    rows = re.findall(r"<tr>.*?</tr>", page, flags=re.DOTALL)
+    production_row = next(r for r in rows if production_link in r)
+    active = Incident.objects.filter(model_version=monitored, status="open").count()
+    assert active >= 1
+    assert f'<td class="field-active_incidents">{active}</td>' in production_row
+    assert "March 2, 2026, 10 a.m." in production_row  # latest drift window end

@@ -32,6 +32,7 @@ def test_validator_sees_the_card_with_validate_and_reject_buttons(client, draft_
         if finding["severity"] == "high":
             assert f'name="waiver:{finding["id"]}"' in page
     assert "draft &rarr; submitted" in page  # timeline
+    assert reverse("admin:monitoring_version", args=[version.pk]) in page
     assert "<code>state</code>: draft &rarr; submitted" in page  # field-level history diff
 
 

@@ -185,3 +185,36 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- Prediction API and operations (predictions app, /health/, /ready/, /metrics) ---------
+INSTALLED_APPS += ["drf_spectacular_sidecar"]  # noqa: F405  swagger-ui from our own static files
+# Outermost, so every response (error pages included) is counted and timed; the database
+# outage handler sits inside it so its 503s are counted too.
+MIDDLEWARE.insert(0, "loanportal.metrics.PrometheusMiddleware")  # noqa: F405
+MIDDLEWARE.insert(MIDDLEWARE.index("loanportal.middleware.RequestIdMiddleware") + 1, "loanportal.middleware.DatabaseUnavailableMiddleware")  # noqa: F405
+
+# A batch of 10,000 applications is about 7 MB of compact JSON (9-10 MB indented); bodies
+# above the limit are refused with a JSON 413 before they are read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=16 * 1024 * 1024)
+
+REST_FRAMEWORK["EXCEPTION_HANDLER"] = "loanportal.exceptions.api_exception_handler"
+# Per API client, fixed windows on the cache (loanportal.throttles). "<n>/<s|min|hour|day>".
+# A loan origination system sends a few requests a second at peak; the limits stop a
+# runaway client from starving the others, and the benchmark raises them.
+REST_FRAMEWORK.setdefault("DEFAULT_THROTTLE_RATES", {}).update(
+    {
+        "api": env.str("API_THROTTLE_RATE", default="1200/min"),
+        "api-batch": env.str("API_BATCH_THROTTLE_RATE", default="30/min"),
+    }
+)
+SPECTACULAR_SETTINGS.update(
+    {
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+    }
+)
+
+# Zero-argument callables returning a prometheus_client collector, called on every scrape
+# of /metrics (loanportal.metrics); other apps append theirs.
+PROMETHEUS_EXTRA_COLLECTORS: list[str] = []

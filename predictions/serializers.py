@@ -6,28 +6,31 @@ feature schema, not here: the serializers below only document their shape. Respo
 built as dicts directly, because the scoring path has no time for serializer machinery.
 """
 
+import functools
 from typing import Any
 
 from rest_framework import serializers
 
 from governance.ml.fields import APPLICATION_FIELDS, NUMERIC_FIELDS
 
+from .bulk_insert import DecisionRow
 from .models import Decision, DecisionLog, Outcome
 from .validation import MAX_BATCH_SIZE
 
 LABELS = {Decision.DECLINE: "Default", Decision.APPROVE: "No Default"}
 
 
+@functools.lru_cache(maxsize=64)  # a batch's 10,000 answers share one timestamp
 def _timestamp(value: Any) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def prediction_representation(decision: DecisionLog) -> dict[str, Any]:
-    """The API's answer for one scored application."""
+def prediction_representation(decision: DecisionLog | DecisionRow) -> dict[str, Any]:
+    """The API's answer for one scored application, from its log row (written or read back)."""
     version = decision.model_version
     declined = decision.decision == Decision.DECLINE
     return {
-        "prediction_id": str(decision.pk),
+        "prediction_id": str(decision.id),
         "model": version.registered_model.name,
         "model_version": version.version,
         "probability_default": decision.probability,

@@ -19,15 +19,13 @@ from django.utils import timezone
 
 from loanportal.metrics import PREDICTIONS
 
+from .bulk_insert import ORM_BATCH_ROWS, DecisionRow, decision_rows_insert
 from .errors import DecisionNotFound, InvalidApplication, InvalidOutcome, OutcomeConflict
 from .models import Decision, DecisionLog, Outcome
 from .reason_codes import top_reasons
 from .risk_bands import risk_bands
 from .selectors import ServingModel, serving_model
 
-# Rows per INSERT statement of a batch: big enough to amortise round trips, small enough
-# to keep one statement's parameters well inside every database's limits.
-BULK_INSERT_ROWS = 2000
 # Clocks of the bank's systems and ours differ a little; an outcome is not "in the future"
 # unless it is further ahead than this.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -40,7 +38,7 @@ def _decide_and_log(
     client: AbstractBaseUser,
     request_id: str,
     received_at: float,
-) -> list[DecisionLog]:
+) -> list[DecisionRow]:
     """Score validated applications with the serving version and log every decision."""
     version, scorer = serving.version, serving.scorer
     encoded = scorer.encoder.encode_records(applications)
@@ -58,39 +56,42 @@ def _decide_and_log(
             )
     bands = risk_bands(probabilities)
     vectors = encoded.astype("<f8")
+    decisions = np.where(declined, Decision.DECLINE.value, Decision.APPROVE.value).tolist()
     created_at = timezone.now()
     latency_ms = (time.perf_counter() - received_at) * 1000
-    logs = [
-        DecisionLog(
-            id=uuid.uuid4(),
-            request_id=request_id,
-            client=client,
-            model_version=version,
-            inputs=application,
-            features=vectors[i].tobytes(),
-            probability=float(probabilities[i]),
-            decision=Decision.DECLINE if declined[i] else Decision.APPROVE,
-            risk_band=bands[i],
-            reason_codes=reasons[i],
-            latency_ms=latency_ms,
-            created_at=created_at,
+    rows = [
+        DecisionRow(
+            uuid.uuid4(),
+            request_id,
+            client.pk,
+            version,
+            application,
+            vector.tobytes(),
+            probability,
+            decision,
+            band,
+            reason_codes,
+            latency_ms,
+            created_at,
         )
-        for i, application in enumerate(applications)
+        for application, vector, probability, decision, band, reason_codes in zip(
+            applications, vectors, probabilities.tolist(), decisions, bands, reasons
+        )
     ]
     with transaction.atomic():
-        DecisionLog.objects.bulk_create(logs, batch_size=BULK_INSERT_ROWS)
+        decision_rows_insert(rows)
     n_declined = int(declined_rows.size)
     model, number = version.registered_model.name, str(version.version)
     if n_declined:
         PREDICTIONS.labels(model, number, Decision.DECLINE).inc(n_declined)
-    if len(logs) > n_declined:
-        PREDICTIONS.labels(model, number, Decision.APPROVE).inc(len(logs) - n_declined)
-    return logs
+    if len(rows) > n_declined:
+        PREDICTIONS.labels(model, number, Decision.APPROVE).inc(len(rows) - n_declined)
+    return rows
 
 
 def prediction_create(
     *, model_name: str, application: Any, client: AbstractBaseUser, request_id: str, received_at: float
-) -> DecisionLog:
+) -> DecisionRow:
     """Validate one application against the production version of `model_name`, score it
     and log the decision. `received_at` is the `time.perf_counter()` when the request
     arrived; the logged latency runs from there.
@@ -108,7 +109,7 @@ def prediction_create(
 
 def prediction_batch_create(
     *, model_name: str, body: Any, client: AbstractBaseUser, request_id: str, received_at: float
-) -> list[DecisionLog]:
+) -> list[DecisionRow]:
     """Validate a batch body `{"applications": [...]}` all or nothing, then score and log
     every application in one transaction; the decisions come back in input order.
 
@@ -222,5 +223,5 @@ def outcome_bulk_record(*, outcomes: Sequence[dict[str, Any]], recorded_by: Abst
         if errors:
             error = OutcomeConflict if conflict else InvalidOutcome
             raise error("No outcome in this request was recorded.", errors)
-        Outcome.objects.bulk_create(new, batch_size=BULK_INSERT_ROWS)
+        Outcome.objects.bulk_create(new, batch_size=ORM_BATCH_ROWS)
     return {"recorded": len(new), "unchanged": len(outcomes) - len(new)}

@@ -19,13 +19,14 @@ from django.utils import timezone
 
 from loanportal.metrics import PREDICTIONS
 
-from .bulk_insert import ORM_BATCH_ROWS, DecisionRow, decision_rows_insert
+from .bulk_insert import DecisionRow, decision_rows_insert
 from .errors import DecisionNotFound, InvalidApplication, InvalidOutcome, OutcomeConflict
 from .models import Decision, DecisionLog, Outcome
 from .reason_codes import top_reasons
 from .risk_bands import risk_bands
 from .selectors import ServingModel, serving_model
 
+OUTCOME_INSERT_ROWS = 2000
 # Clocks of the bank's systems and ours differ a little; an outcome is not "in the future"
 # unless it is further ahead than this.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -223,5 +224,5 @@ def outcome_bulk_record(*, outcomes: Sequence[dict[str, Any]], recorded_by: Abst
         if errors:
             error = OutcomeConflict if conflict else InvalidOutcome
             raise error("No outcome in this request was recorded.", errors)
-        Outcome.objects.bulk_create(new, batch_size=ORM_BATCH_ROWS)
+        Outcome.objects.bulk_create(new, batch_size=OUTCOME_INSERT_ROWS)
     return {"recorded": len(new), "unchanged": len(outcomes) - len(new)}

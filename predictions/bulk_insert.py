@@ -14,7 +14,7 @@ the API's answer, so a batch never builds 10,000 model instances.
 
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -63,8 +63,8 @@ def _text(value: str) -> str:
     return value
 
 
-def _copy_lines(rows: Sequence[DecisionRow]) -> Iterator[str]:
-    dumps = json.dumps
+def _copy_lines(rows: Iterable[DecisionRow]) -> Iterator[str]:
+    dumps = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
     formatted_at, stamp = None, ""
     for row in rows:
         if row.created_at != formatted_at:  # a batch's rows share one timestamp: format it once
@@ -103,11 +103,12 @@ class _Chunks:
         return "".join(chunk)
 
 
-def decision_rows_insert(rows: Sequence[DecisionRow]) -> None:
-    """Insert the rows in the caller's transaction: COPY for a PostgreSQL batch, otherwise
-    one prepared INSERT for all rows, with each value prepared by its model field."""
+def decision_rows_insert(rows: Iterable[DecisionRow], *, count: int) -> None:
+    """Insert `count` rows in the caller's transaction, consuming `rows` as it goes: COPY
+    for a PostgreSQL batch, otherwise one prepared INSERT for all rows, with each value
+    prepared by its model field."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql" and len(rows) >= COPY_MIN_ROWS:
+        if connection.vendor == "postgresql" and count >= COPY_MIN_ROWS:
             cursor.copy_expert(
                 f"COPY {_TABLE} ({_COLUMNS}) FROM STDIN", _Chunks(_copy_lines(rows)), size=COPY_CHUNK_BYTES
             )

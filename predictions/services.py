@@ -8,7 +8,7 @@ callers cannot record different outcomes at the same moment.
 
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,20 +27,22 @@ from .risk_bands import risk_bands
 from .selectors import ServingModel, serving_model
 
 OUTCOME_INSERT_ROWS = 2000
+# Applications scored at a time inside a batch's insert (see `_decide_and_log`).
+SCORING_CHUNK = 1000
 # Clocks of the bank's systems and ours differ a little; an outcome is not "in the future"
 # unless it is further ahead than this.
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-def _decide_and_log(
-    *,
+def _decide(
     serving: ServingModel,
     applications: Sequence[dict[str, Any]],
     client: AbstractBaseUser,
     request_id: str,
     received_at: float,
+    created_at: datetime,
 ) -> list[DecisionRow]:
-    """Score validated applications with the serving version and log every decision."""
+    """Score validated applications and build their log rows (declines with reasons)."""
     version, scorer = serving.version, serving.scorer
     encoded = scorer.encoder.encode_records(applications)
     matrix = scorer.encoder.model_matrix(encoded)
@@ -58,9 +60,8 @@ def _decide_and_log(
     bands = risk_bands(probabilities)
     vectors = encoded.astype("<f8")
     decisions = np.where(declined, Decision.DECLINE.value, Decision.APPROVE.value).tolist()
-    created_at = timezone.now()
     latency_ms = (time.perf_counter() - received_at) * 1000
-    rows = [
+    return [
         DecisionRow(
             uuid.uuid4(),
             request_id,
@@ -79,14 +80,43 @@ def _decide_and_log(
             applications, vectors, probabilities.tolist(), decisions, bands, reasons
         )
     ]
+
+
+def _decide_and_log(
+    *,
+    serving: ServingModel,
+    applications: Sequence[dict[str, Any]],
+    client: AbstractBaseUser,
+    request_id: str,
+    received_at: float,
+) -> list[DecisionRow]:
+    """Score validated applications with the serving version and log every decision in
+    one transaction; the rows come back in input order once committed.
+
+    Applications are scored in chunks as the insert consumes them, so on PostgreSQL the
+    database ingests one chunk (COPY) while the next is scored: a 10,000-application
+    batch costs about the longer of the two instead of their sum.
+    """
+    created_at = timezone.now()
+    rows: list[DecisionRow] = []
+
+    def scored() -> Iterator[DecisionRow]:
+        for start in range(0, len(applications), SCORING_CHUNK):
+            chunk = _decide(
+                serving, applications[start : start + SCORING_CHUNK], client, request_id, received_at, created_at
+            )
+            rows.extend(chunk)
+            yield from chunk
+
     with transaction.atomic():
-        decision_rows_insert(rows)
-    n_declined = int(declined_rows.size)
+        decision_rows_insert(scored(), count=len(applications))
+    version = serving.version
     model, number = version.registered_model.name, str(version.version)
-    if n_declined:
-        PREDICTIONS.labels(model, number, Decision.DECLINE).inc(n_declined)
-    if len(rows) > n_declined:
-        PREDICTIONS.labels(model, number, Decision.APPROVE).inc(len(rows) - n_declined)
+    declines = sum(row.decision == Decision.DECLINE for row in rows)
+    if declines:
+        PREDICTIONS.labels(model, number, Decision.DECLINE).inc(declines)
+    if len(rows) > declines:
+        PREDICTIONS.labels(model, number, Decision.APPROVE).inc(len(rows) - declines)
     return rows
 
 

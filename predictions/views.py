@@ -11,7 +11,6 @@ from typing import Any
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.authentication import TokenAuthentication
 from rest_framework.exceptions import NotFound
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
@@ -19,6 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.roles import Role
+from loanportal.authentication import PortalTokenAuthentication
 from loanportal.parsers import StrictJSONParser
 from loanportal.permissions import role_required
 from loanportal.throttles import BatchRateThrottle, ClientRateThrottle
@@ -54,7 +54,7 @@ def _errors(*statuses: int) -> dict[int, OpenApiResponse]:
 
 
 class ClientAPIView(APIView):
-    authentication_classes = [TokenAuthentication]
+    authentication_classes = [PortalTokenAuthentication]
     parser_classes = [StrictJSONParser]
     renderer_classes = [JSONRenderer]
     throttle_classes = [ClientRateThrottle]

@@ -1,0 +1,52 @@
+"""Token authentication that loads the user and their portal roles in one query.
+
+DRF's `TokenAuthentication` reads the token and user (one query), then the first role
+check reads the user's groups (a second one); on the scoring path those two ORM queries
+were about 40% of a request's time. Here one indexed join answers both, and the roles
+prime the per-request cache of `governance.roles.user_roles` (if that cache ever moves,
+roles are simply read again: slower, never wrong). Refusals are DRF's: 401 for an
+unknown token or an inactive user.
+"""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import connection
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.authtoken.models import Token
+from rest_framework.exceptions import AuthenticationFailed
+
+
+def _user_and_roles_sql() -> tuple[str, list[str]]:
+    user_model = get_user_model()
+    through = user_model.groups.through._meta
+    quote = connection.ops.quote_name
+    attnames = [field.attname for field in user_model._meta.concrete_fields]
+    columns = ", ".join(f"u.{quote(field.column)}" for field in user_model._meta.concrete_fields)
+    sql = (
+        f"SELECT {columns}, g.{quote('name')} "
+        f"FROM {quote(Token._meta.db_table)} t "
+        f"JOIN {quote(user_model._meta.db_table)} u ON u.{quote(user_model._meta.pk.column)} = t.{quote(Token._meta.get_field('user').column)} "
+        f"LEFT JOIN {quote(through.db_table)} ug ON ug.{quote(through.get_field('user').column)} = u.{quote(user_model._meta.pk.column)} "
+        f"LEFT JOIN {quote(Group._meta.db_table)} g ON g.{quote('id')} = ug.{quote(through.get_field('group').column)} "
+        f"WHERE t.{quote('key')} = %s"
+    )
+    return sql, attnames
+
+
+class PortalTokenAuthentication(TokenAuthentication):
+    """`Authorization: Token <key>`, as DRF's, with the user's roles read in the same query."""
+
+    def authenticate_credentials(self, key: str) -> tuple[Any, Token]:
+        sql, attnames = _user_and_roles_sql()
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [key])
+            rows = cursor.fetchall()
+        if not rows:
+            raise AuthenticationFailed("Invalid token.")
+        user = get_user_model().from_db(connection.alias, attnames, rows[0][: len(attnames)])
+        if not user.is_active:
+            raise AuthenticationFailed("User inactive or deleted.")
+        user._portal_roles = {row[-1] for row in rows if row[-1] is not None}
+        return user, Token(key=key, user=user)

@@ -20,6 +20,7 @@ the end-to-end figures. Every loop is bounded in requests and time.
 
 import argparse
 import http.client
+import io
 import json
 import os
 import secrets
@@ -104,7 +105,7 @@ class Api:
         return response.status, response.read()
 
 
-def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
+def start_gunicorn(port: int, workers: int, log: Any) -> subprocess.Popen:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "loanportal.settings.production",
@@ -124,7 +125,7 @@ def start_gunicorn(port: int, workers: int) -> subprocess.Popen:
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=open(settings.VAR_DIR / "bench-gunicorn.log", "w"),
+        stderr=log,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -200,7 +201,7 @@ def main() -> None:
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database: the targets are for gunicorn + PostgreSQL.")
 
     call_command("migrate", verbosity=0)
-    call_command("bootstrap_demo", stdout=open(os.devnull, "w"))
+    call_command("bootstrap_demo", stdout=io.StringIO())
     token = api_token_issue(user=get_user_model().objects.get(username="api-client"))
     sample = applications(10_000)
     bodies = [json.dumps(application).encode() for application in sample[:1000]]
@@ -216,43 +217,44 @@ def main() -> None:
     print(f"{'  + reason-code contributions (declines only)':<46} {contributions_ms:>11.3f} ms")
 
     rows_before = DecisionLog.objects.count()
-    server = start_gunicorn(args.port, args.workers)
-    try:
-        api = Api(args.port, token)
-        metrics_before = predictions_counted(api)
-        sequential(api, bodies, 50 * args.workers)  # every worker loads the model
-        latencies = np.array(sequential(api, bodies, args.requests)) * 1000
-        p50, p99 = np.percentile(latencies, 50), np.percentile(latencies, 99)
-        line("concurrency 1: p50 end to end", f"{p50:.2f} ms", f"<= {TARGETS['p50_ms']} ms", p50 <= TARGETS["p50_ms"])
-        line("concurrency 1: p99 end to end", f"{p99:.2f} ms", f"<= {TARGETS['p99_ms']} ms", p99 <= TARGETS["p99_ms"])
+    with open(settings.VAR_DIR / "bench-gunicorn.log", "w") as log:
+        server = start_gunicorn(args.port, args.workers, log)
+        try:
+            api = Api(args.port, token)
+            metrics_before = predictions_counted(api)
+            sequential(api, bodies, 50 * args.workers)  # every worker loads the model
+            latencies = np.array(sequential(api, bodies, args.requests)) * 1000
+            p50, p99 = np.percentile(latencies, 50), np.percentile(latencies, 99)
+            line("concurrency 1: p50 end to end", f"{p50:.2f} ms", f"<= {TARGETS['p50_ms']} ms", p50 <= TARGETS["p50_ms"])
+            line("concurrency 1: p99 end to end", f"{p99:.2f} ms", f"<= {TARGETS['p99_ms']} ms", p99 <= TARGETS["p99_ms"])
 
-        rows_start = DecisionLog.objects.count()
-        ok, failed, elapsed = concurrent(args.port, token, bodies, 8, args.seconds)
-        logged = DecisionLog.objects.count() - rows_start
-        rps = ok / elapsed
-        line("concurrency 8: requests per second", f"{rps:.0f} /s", f">= {TARGETS['rps']:.0f} /s", rps >= TARGETS["rps"])
-        line("concurrency 8: log rows == 2xx answers", f"{logged} == {ok}", f"equal, 0 errors",
-             logged == ok and failed == 0)
-
-        times = []
-        for _ in range(args.batches):
             rows_start = DecisionLog.objects.count()
-            started = time.perf_counter()
-            status, body = api.post(BATCH, batch_body)
-            times.append(time.perf_counter() - started)
-            assert status == 201 and len(json.loads(body)["results"]) == 10_000, status
-            assert DecisionLog.objects.count() - rows_start == 10_000
-        batch_s = statistics.median(times)
-        line(f"batch of 10,000 scored and logged (median of {args.batches})", f"{batch_s:.3f} s",
-             f"<= {TARGETS['batch_s']} s", batch_s <= TARGETS["batch_s"])
-        print(f"{'  batch request body':<46} {len(batch_body) / 1e6:>11.1f} MB")
+            ok, failed, elapsed = concurrent(args.port, token, bodies, 8, args.seconds)
+            logged = DecisionLog.objects.count() - rows_start
+            rps = ok / elapsed
+            line("concurrency 8: requests per second", f"{rps:.0f} /s", f">= {TARGETS['rps']:.0f} /s", rps >= TARGETS["rps"])
+            line("concurrency 8: log rows == 2xx answers", f"{logged} == {ok}", "equal, 0 errors",
+                 logged == ok and failed == 0)
 
-        scored = DecisionLog.objects.count() - rows_before
-        counted = predictions_counted(api) - metrics_before
-        line("/metrics predictions (all workers) == rows", f"{counted:.0f} == {scored}", "equal", counted == scored)
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=30)
+            times = []
+            for _ in range(args.batches):
+                rows_start = DecisionLog.objects.count()
+                started = time.perf_counter()
+                status, body = api.post(BATCH, batch_body)
+                times.append(time.perf_counter() - started)
+                assert status == 201 and len(json.loads(body)["results"]) == 10_000, status
+                assert DecisionLog.objects.count() - rows_start == 10_000
+            batch_s = statistics.median(times)
+            line(f"batch of 10,000 scored and logged (median of {args.batches})", f"{batch_s:.3f} s",
+                 f"<= {TARGETS['batch_s']} s", batch_s <= TARGETS["batch_s"])
+            print(f"{'  batch request body':<46} {len(batch_body) / 1e6:>11.1f} MB")
+
+            scored = DecisionLog.objects.count() - rows_before
+            counted = predictions_counted(api) - metrics_before
+            line("/metrics predictions (all workers) == rows", f"{counted:.0f} == {scored}", "equal", counted == scored)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
 
 
 if __name__ == "__main__":

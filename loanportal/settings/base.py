@@ -191,7 +191,10 @@ INSTALLED_APPS += ["drf_spectacular_sidecar"]  # noqa: F405  swagger-ui from our
 # Outermost, so every response (error pages included) is counted and timed; the database
 # outage handler sits inside it so its 503s are counted too.
 MIDDLEWARE.insert(0, "loanportal.metrics.PrometheusMiddleware")  # noqa: F405
-MIDDLEWARE.insert(MIDDLEWARE.index("loanportal.middleware.RequestIdMiddleware") + 1, "loanportal.middleware.DatabaseUnavailableMiddleware")  # noqa: F405
+MIDDLEWARE.insert(  # noqa: F405
+    MIDDLEWARE.index("loanportal.middleware.RequestIdMiddleware") + 1,  # noqa: F405
+    "loanportal.middleware.DatabaseUnavailableMiddleware",
+)
 
 # A batch of 10,000 applications is about 7 MB of compact JSON (9-10 MB indented); bodies
 # above the limit are refused with a JSON 413 before they are read.

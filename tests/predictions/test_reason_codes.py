@@ -24,7 +24,7 @@ def expected_reasons(production_version, application):
 def test_a_decline_lists_the_features_that_raised_the_score_most_in_order(api, declined_application, production_version):
     body = post_json(api, PREDICT_URL, declined_application).json()
     assert body["decision"] == "decline"
-    expected, inputs = expected_reasons(production_version, declined_application)
+    expected, _ = expected_reasons(production_version, declined_application)
     assert 1 <= len(body["reason_codes"]) <= MAX_REASONS
     assert [r["feature"] for r in body["reason_codes"]] == [feature for feature, _ in expected]
     for reason, (feature, value) in zip(body["reason_codes"], expected):

@@ -210,10 +210,16 @@ def main() -> None:
     model_version_scorer(version=version)
 
     scoring_ms, contributions_ms = scoring_alone(sample[:500])
-    print(f"{version} on {settings.DATABASES['default']['NAME']}, gunicorn {args.workers} sync workers, "
-          f"{os.cpu_count()} cores (shared with the load generator)")
-    line("model scoring alone, one application", f"{scoring_ms:.3f} ms", f"<= {TARGETS['scoring_ms']} ms",
-         scoring_ms <= TARGETS["scoring_ms"])
+    print(
+        f"{version} on {settings.DATABASES['default']['NAME']}, gunicorn {args.workers} sync workers, "
+        f"{os.cpu_count()} cores (shared with the load generator)"
+    )
+    line(
+        "model scoring alone, one application",
+        f"{scoring_ms:.3f} ms",
+        f"<= {TARGETS['scoring_ms']} ms",
+        scoring_ms <= TARGETS["scoring_ms"],
+    )
     print(f"{'  + reason-code contributions (declines only)':<46} {contributions_ms:>11.3f} ms")
 
     rows_before = DecisionLog.objects.count()
@@ -225,16 +231,29 @@ def main() -> None:
             sequential(api, bodies, 50 * args.workers)  # every worker loads the model
             latencies = np.array(sequential(api, bodies, args.requests)) * 1000
             p50, p99 = np.percentile(latencies, 50), np.percentile(latencies, 99)
-            line("concurrency 1: p50 end to end", f"{p50:.2f} ms", f"<= {TARGETS['p50_ms']} ms", p50 <= TARGETS["p50_ms"])
-            line("concurrency 1: p99 end to end", f"{p99:.2f} ms", f"<= {TARGETS['p99_ms']} ms", p99 <= TARGETS["p99_ms"])
+            line(
+                "concurrency 1: p50 end to end", f"{p50:.2f} ms", f"<= {TARGETS['p50_ms']} ms", p50 <= TARGETS["p50_ms"]
+            )
+            line(
+                "concurrency 1: p99 end to end", f"{p99:.2f} ms", f"<= {TARGETS['p99_ms']} ms", p99 <= TARGETS["p99_ms"]
+            )
 
             rows_start = DecisionLog.objects.count()
             ok, failed, elapsed = concurrent(args.port, token, bodies, 8, args.seconds)
             logged = DecisionLog.objects.count() - rows_start
             rps = ok / elapsed
-            line("concurrency 8: requests per second", f"{rps:.0f} /s", f">= {TARGETS['rps']:.0f} /s", rps >= TARGETS["rps"])
-            line("concurrency 8: log rows == 2xx answers", f"{logged} == {ok}", "equal, 0 errors",
-                 logged == ok and failed == 0)
+            line(
+                "concurrency 8: requests per second",
+                f"{rps:.0f} /s",
+                f">= {TARGETS['rps']:.0f} /s",
+                rps >= TARGETS["rps"],
+            )
+            line(
+                "concurrency 8: log rows == 2xx answers",
+                f"{logged} == {ok}",
+                "equal, 0 errors",
+                logged == ok and failed == 0,
+            )
 
             times = []
             for _ in range(args.batches):
@@ -245,8 +264,12 @@ def main() -> None:
                 assert status == 201 and len(json.loads(body)["results"]) == 10_000, status
                 assert DecisionLog.objects.count() - rows_start == 10_000
             batch_s = statistics.median(times)
-            line(f"batch of 10,000 scored and logged (median of {args.batches})", f"{batch_s:.3f} s",
-                 f"<= {TARGETS['batch_s']} s", batch_s <= TARGETS["batch_s"])
+            line(
+                f"batch of 10,000 scored and logged (median of {args.batches})",
+                f"{batch_s:.3f} s",
+                f"<= {TARGETS['batch_s']} s",
+                batch_s <= TARGETS["batch_s"],
+            )
             print(f"{'  batch request body':<46} {len(batch_body) / 1e6:>11.1f} MB")
 
             scored = DecisionLog.objects.count() - rows_before

@@ -8,6 +8,7 @@ roles are simply read again: slower, never wrong). Refusals are DRF's: 401 for a
 unknown token or an inactive user.
 """
 
+import functools
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -18,18 +19,24 @@ from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
 
 
+@functools.cache
 def _user_and_roles_sql() -> tuple[str, list[str]]:
+    """The query (one row per group, or one row with a NULL group) and the user's attnames."""
     user_model = get_user_model()
-    through = user_model.groups.through._meta
+    user_groups = user_model.groups.through._meta
     quote = connection.ops.quote_name
+    user_pk = quote(user_model._meta.pk.column)
+    token_user = quote(Token._meta.get_field("user").column)
+    group_user = quote(user_groups.get_field("user").column)
+    group_group = quote(user_groups.get_field("group").column)
     attnames = [field.attname for field in user_model._meta.concrete_fields]
     columns = ", ".join(f"u.{quote(field.column)}" for field in user_model._meta.concrete_fields)
     sql = (
         f"SELECT {columns}, g.{quote('name')} "
         f"FROM {quote(Token._meta.db_table)} t "
-        f"JOIN {quote(user_model._meta.db_table)} u ON u.{quote(user_model._meta.pk.column)} = t.{quote(Token._meta.get_field('user').column)} "
-        f"LEFT JOIN {quote(through.db_table)} ug ON ug.{quote(through.get_field('user').column)} = u.{quote(user_model._meta.pk.column)} "
-        f"LEFT JOIN {quote(Group._meta.db_table)} g ON g.{quote('id')} = ug.{quote(through.get_field('group').column)} "
+        f"JOIN {quote(user_model._meta.db_table)} u ON u.{user_pk} = t.{token_user} "
+        f"LEFT JOIN {quote(user_groups.db_table)} ug ON ug.{group_user} = u.{user_pk} "
+        f"LEFT JOIN {quote(Group._meta.db_table)} g ON g.{quote('id')} = ug.{group_group} "
         f"WHERE t.{quote('key')} = %s"
     )
     return sql, attnames

@@ -83,9 +83,7 @@ class DecisionLogAdmin(DecisionAuditAdmin):
     )
 
     def get_urls(self) -> list[URLPattern]:
-        export = path(
-            "export.csv", self.admin_site.admin_view(self.export_csv), name="predictions_decisionlog_export"
-        )
+        export = path("export.csv", self.admin_site.admin_view(self.export_csv), name="predictions_decisionlog_export")
         return [export, *super().get_urls()]
 
     def export_csv(self, request: HttpRequest) -> StreamingHttpResponse:
@@ -114,6 +112,10 @@ def _csv_value(value: Any) -> Any:
 @admin.register(Outcome)
 class OutcomeAdmin(DecisionAuditAdmin):
     list_display = ("decision_log", "defaulted", "observed_at", "recorded_by", "recorded_at")
-    list_filter = ("defaulted", ("observed_at", admin.DateFieldListFilter), ("recorded_by", admin.RelatedOnlyFieldListFilter))
+    list_filter = (
+        "defaulted",
+        ("observed_at", admin.DateFieldListFilter),
+        ("recorded_by", admin.RelatedOnlyFieldListFilter),
+    )
     list_select_related = ("decision_log__model_version__registered_model", "recorded_by")
     show_full_result_count = False

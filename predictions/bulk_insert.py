@@ -49,8 +49,20 @@ class DecisionRow(NamedTuple):
 # Columns in DecisionRow order.
 _FIELDS = [
     DecisionLog._meta.get_field(name)
-    for name in ("id", "request_id", "client", "model_version", "inputs", "features", "probability", "decision",
-                 "risk_band", "reason_codes", "latency_ms", "created_at")
+    for name in (
+        "id",
+        "request_id",
+        "client",
+        "model_version",
+        "inputs",
+        "features",
+        "probability",
+        "decision",
+        "risk_band",
+        "reason_codes",
+        "latency_ms",
+        "created_at",
+    )
 ]
 _TABLE = DecisionLog._meta.db_table
 _COLUMNS = ", ".join(field.column for field in _FIELDS)
@@ -69,22 +81,25 @@ def _copy_lines(rows: Iterable[DecisionRow]) -> Iterator[str]:
     for row in rows:
         if row.created_at != formatted_at:  # a batch's rows share one timestamp: format it once
             formatted_at, stamp = row.created_at, row.created_at.isoformat()
-        yield "\t".join(
-            (
-                str(row.id),
-                _text(row.request_id),
-                str(row.client_id),
-                str(row.model_version.pk),
-                _text(dumps(row.inputs)),
-                "\\\\x" + row.features.hex(),
-                repr(row.probability),
-                row.decision,
-                row.risk_band,
-                _text(dumps(row.reason_codes)),
-                repr(row.latency_ms),
-                stamp,
+        yield (
+            "\t".join(
+                (
+                    str(row.id),
+                    _text(row.request_id),
+                    str(row.client_id),
+                    str(row.model_version.pk),
+                    _text(dumps(row.inputs)),
+                    "\\\\x" + row.features.hex(),
+                    repr(row.probability),
+                    row.decision,
+                    row.risk_band,
+                    _text(dumps(row.reason_codes)),
+                    repr(row.latency_ms),
+                    stamp,
+                )
             )
-        ) + "\n"
+            + "\n"
+        )
 
 
 class _Chunks:

@@ -47,10 +47,25 @@ DECLINE = {
     "risk_band": "G",
     "threshold": 0.3892,
     "reason_codes": [
-        {"code": "CREDIT_BUREAU", "feature": "credit_type", "reason": "Credit bureau report type", "contribution": 2.1034},
-        {"code": "PROPERTY_VALUE_MISSING", "feature": "property_value", "reason": "Property value not provided", "contribution": 1.2875},
+        {
+            "code": "CREDIT_BUREAU",
+            "feature": "credit_type",
+            "reason": "Credit bureau report type",
+            "contribution": 2.1034,
+        },
+        {
+            "code": "PROPERTY_VALUE_MISSING",
+            "feature": "property_value",
+            "reason": "Property value not provided",
+            "contribution": 1.2875,
+        },
         {"code": "LTV_MISSING", "feature": "LTV", "reason": "Loan-to-value ratio not provided", "contribution": 0.9912},
-        {"code": "LOAN_TO_INCOME", "feature": "loan_to_income", "reason": "Amount of credit requested too high relative to income", "contribution": 0.1168},
+        {
+            "code": "LOAN_TO_INCOME",
+            "feature": "loan_to_income",
+            "reason": "Amount of credit requested too high relative to income",
+            "contribution": 0.1168,
+        },
     ],
     "timestamp": "2026-11-21T14:03:27.512345Z",
 }
@@ -96,7 +111,7 @@ PREDICTION_DESCRIPTION = (
     "lists up to 4 factors that raised the score most, from the model's own per-feature contributions."
 )
 BATCH_DESCRIPTION = (
-    f"`{{\"applications\": [...]}}` with 1 to {MAX_BATCH_SIZE:,} applications. Validation is all or nothing: "
+    f'`{{"applications": [...]}}` with 1 to {MAX_BATCH_SIZE:,} applications. Validation is all or nothing: '
     "any invalid application gives 400 with `errors` keyed by index and then field, and nothing is scored or "
     "logged. Otherwise every application is scored and logged in one transaction and the results come back "
     "in input order."
@@ -123,8 +138,14 @@ PREDICTION_EXAMPLES = [
     OpenApiExample("Invalid application", value=INVALID, response_only=True, status_codes=["400"]),
 ]
 BATCH_EXAMPLES = [
-    OpenApiExample("Two applications", value={"applications": [APPLICATION, {**APPLICATION, "credit_type": "CIB"}]}, request_only=True),
-    OpenApiExample("Results in order", value={"results": [DECLINE, APPROVAL]}, response_only=True, status_codes=["201"]),
+    OpenApiExample(
+        "Two applications",
+        value={"applications": [APPLICATION, {**APPLICATION, "credit_type": "CIB"}]},
+        request_only=True,
+    ),
+    OpenApiExample(
+        "Results in order", value={"results": [DECLINE, APPROVAL]}, response_only=True, status_codes=["201"]
+    ),
     OpenApiExample(
         "One invalid application",
         value={

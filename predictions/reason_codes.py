@@ -30,10 +30,14 @@ class Reason(NamedTuple):
 
 # Model feature -> its reason. Keep codes stable: add new features, never rename.
 REASONS: dict[str, Reason] = {
-    "loan_limit": Reason("LOAN_LIMIT", "Loan limit category of the loan (conforming or not)", "Loan limit category not provided"),
+    "loan_limit": Reason(
+        "LOAN_LIMIT", "Loan limit category of the loan (conforming or not)", "Loan limit category not provided"
+    ),
     "loan_type": Reason("LOAN_TYPE", "Type of loan requested", "Type of loan not provided"),
     "loan_purpose": Reason("LOAN_PURPOSE", "Purpose of the loan", "Purpose of the loan not provided"),
-    "loan_amount": Reason("LOAN_AMOUNT", "Amount of credit requested too high", "Amount of credit requested not provided"),
+    "loan_amount": Reason(
+        "LOAN_AMOUNT", "Amount of credit requested too high", "Amount of credit requested not provided"
+    ),
     "property_value": Reason("PROPERTY_VALUE", "Value of collateral insufficient", "Property value not provided"),
     "construction_type": Reason("CONSTRUCTION", "Construction type of the property", "Construction type not provided"),
     "occupancy_type": Reason("OCCUPANCY", "Occupancy of the property", "Occupancy of the property not provided"),
@@ -45,18 +49,34 @@ REASONS: dict[str, Reason] = {
     "dtir1": Reason("DTI", "Debt-to-income ratio too high", "Debt-to-income ratio not provided"),
     "approv_in_adv": Reason("PRE_APPROVAL", "No pre-approval of the loan", "Pre-approval status not provided"),
     "open_credit": Reason("OPEN_CREDIT", "Open credit lines", "Open credit status not provided"),
-    "business_or_commercial": Reason("BUSINESS_USE", "Business or commercial use of the loan", "Business or commercial use not provided"),
-    "Neg_ammortization": Reason("NEG_AMORTIZATION", "Negative amortization feature of the loan", "Negative amortization feature not provided"),
-    "interest_only": Reason("INTEREST_ONLY", "Interest-only payment feature of the loan", "Interest-only feature not provided"),
-    "lump_sum_payment": Reason("LUMP_SUM", "Lump-sum payment feature of the loan", "Lump-sum payment feature not provided"),
+    "business_or_commercial": Reason(
+        "BUSINESS_USE", "Business or commercial use of the loan", "Business or commercial use not provided"
+    ),
+    "Neg_ammortization": Reason(
+        "NEG_AMORTIZATION", "Negative amortization feature of the loan", "Negative amortization feature not provided"
+    ),
+    "interest_only": Reason(
+        "INTEREST_ONLY", "Interest-only payment feature of the loan", "Interest-only feature not provided"
+    ),
+    "lump_sum_payment": Reason(
+        "LUMP_SUM", "Lump-sum payment feature of the loan", "Lump-sum payment feature not provided"
+    ),
     "Secured_by": Reason("COLLATERAL_TYPE", "Type of collateral", "Type of collateral not provided"),
     "total_units": Reason("UNITS", "Number of units in the property", "Number of units not provided"),
     "Credit_Worthiness": Reason("CREDIT_WORTHINESS", "Credit worthiness grade", "Credit worthiness grade not provided"),
-    "co_applicant_credit_type": Reason("CO_APPLICANT_BUREAU", "Co-applicant credit bureau report type", "Co-applicant credit bureau report type not provided"),
-    "submission_of_application": Reason("SUBMISSION_CHANNEL", "Channel through which the application was submitted", "Submission channel not provided"),
+    "co_applicant_credit_type": Reason(
+        "CO_APPLICANT_BUREAU",
+        "Co-applicant credit bureau report type",
+        "Co-applicant credit bureau report type not provided",
+    ),
+    "submission_of_application": Reason(
+        "SUBMISSION_CHANNEL", "Channel through which the application was submitted", "Submission channel not provided"
+    ),
     "Region": Reason("REGION", "Region of the property", "Region of the property not provided"),
     "Security_Type": Reason("SECURITY_TYPE", "Type of security interest", "Type of security interest not provided"),
-    "loan_to_income": Reason("LOAN_TO_INCOME", "Amount of credit requested too high relative to income", "Income not provided or zero"),
+    "loan_to_income": Reason(
+        "LOAN_TO_INCOME", "Amount of credit requested too high relative to income", "Income not provided or zero"
+    ),
 }
 
 

@@ -77,7 +77,8 @@ def serving_model(*, model_name: str) -> ServingModel:
         if not RegisteredModel.objects.filter(name=model_name).exists():
             raise UnknownModel(f"There is no registered model named {model_name!r}.")
         raise NoProductionVersion(
-            f"No version of {model_name!r} is in production, so nothing can be scored. Try again after a version is promoted."
+            f"No version of {model_name!r} is in production, so nothing can be scored. "
+            "Try again after a version is promoted."
         )
     scorer = model_version_scorer(version=version)
     return ServingModel(version=version, scorer=scorer, validator=_validator(scorer))

@@ -144,7 +144,9 @@ class PredictionSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=Decision.choices)
     risk_band = serializers.CharField(help_text="Band of the PD master scale, A (lowest risk) to G.")
     threshold = serializers.FloatField(help_text="The version's decision threshold.")
-    reason_codes = ReasonCodeSerializer(many=True, help_text="Up to 4 for a decline, largest first; empty for an approval.")
+    reason_codes = ReasonCodeSerializer(
+        many=True, help_text="Up to 4 for a decline, largest first; empty for an approval."
+    )
     timestamp = serializers.DateTimeField()
 
 

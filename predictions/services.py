@@ -181,7 +181,9 @@ def _lock_decisions(
     ids: Sequence[uuid.UUID], client: AbstractBaseUser
 ) -> tuple[dict[uuid.UUID, DecisionLog], dict[uuid.UUID, Outcome]]:
     """`client`'s decisions among `ids`, locked until the transaction ends, and their outcomes."""
-    decisions = DecisionLog.objects.select_for_update().filter(pk__in=ids, client=client).only("id", "created_at", "client_id")
+    decisions = (
+        DecisionLog.objects.select_for_update().filter(pk__in=ids, client=client).only("id", "created_at", "client_id")
+    )
     found = {decision.pk: decision for decision in decisions}
     recorded = {outcome.decision_log_id: outcome for outcome in Outcome.objects.filter(decision_log_id__in=list(found))}
     return found, recorded

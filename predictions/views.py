@@ -50,7 +50,9 @@ MODEL_PARAMETER = OpenApiParameter(
 
 
 def _errors(*statuses: int) -> dict[int, OpenApiResponse]:
-    return {status: OpenApiResponse(ErrorSerializer, description=examples.ERROR_MEANINGS[status]) for status in statuses}
+    return {
+        status: OpenApiResponse(ErrorSerializer, description=examples.ERROR_MEANINGS[status]) for status in statuses
+    }
 
 
 class ClientAPIView(APIView):

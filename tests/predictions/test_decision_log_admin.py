@@ -55,9 +55,16 @@ def test_compliance_lists_decisions_filtered_by_decision_version_client_and_date
     assert post_json(other_client, PREDICT_URL, applications[0]).json()["model_version"] == newer.version
     page = compliance_browser.get(CHANGELIST)
     assert page.status_code == 200
-    assert [spec.title for spec in page.context["cl"].filter_specs] == ["model version", "decision", "created at", "client"]
+    assert [spec.title for spec in page.context["cl"].filter_specs] == [
+        "model version",
+        "decision",
+        "created at",
+        "client",
+    ]
     declines = DecisionLog.objects.filter(decision="decline").count()
-    assert declines == sum(r["decision"] == "decline" for r in logged) + (DecisionLog.objects.filter(model_version=newer, decision="decline").count())
+    assert declines == sum(r["decision"] == "decline" for r in logged) + (
+        DecisionLog.objects.filter(model_version=newer, decision="decline").count()
+    )
     filtered = compliance_browser.get(CHANGELIST, {"decision__exact": "decline"})
     assert filtered.context["cl"].result_count == declines
     every_filter = {

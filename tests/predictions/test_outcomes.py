@@ -45,7 +45,11 @@ def test_an_outcome_is_recorded_once_and_the_same_again_changes_nothing(api, api
 @pytest.mark.parametrize("change", ["defaulted", "observed_at"])
 def test_a_different_outcome_is_a_409_and_the_first_one_stands(api, prediction_ids, later, change):
     post_json(api, outcome_url(prediction_ids[0]), {"defaulted": True, "observed_at": later})
-    different = {"defaulted": True, "observed_at": later, change: False if change == "defaulted" else iso(timezone.now())}
+    different = {
+        "defaulted": True,
+        "observed_at": later,
+        change: False if change == "defaulted" else iso(timezone.now()),
+    }
     response = post_json(api, outcome_url(prediction_ids[0]), different)
     assert response.status_code == 409
     assert "a different outcome is already recorded: defaulted=true" in response.json()["detail"]
@@ -79,7 +83,9 @@ def test_an_outcome_observed_before_the_decision_or_in_the_future_is_refused(api
 
 
 def test_many_outcomes_are_recorded_at_once_and_repeats_count_as_unchanged(api, prediction_ids, later):
-    items = [{"prediction_id": pid, "defaulted": i % 2 == 0, "observed_at": later} for i, pid in enumerate(prediction_ids)]
+    items = [
+        {"prediction_id": pid, "defaulted": i % 2 == 0, "observed_at": later} for i, pid in enumerate(prediction_ids)
+    ]
     response = post_json(api, BULK_URL, {"outcomes": items[:3]})
     assert response.status_code == 201 and response.json() == {"recorded": 3, "unchanged": 0}
     response = post_json(api, BULK_URL, {"outcomes": items})

@@ -21,7 +21,9 @@ def expected_reasons(production_version, application):
     return [(scorer.model_features[i], value) for value, i in top], matrix[0]
 
 
-def test_a_decline_lists_the_features_that_raised_the_score_most_in_order(api, declined_application, production_version):
+def test_a_decline_lists_the_features_that_raised_the_score_most_in_order(
+    api, declined_application, production_version
+):
     body = post_json(api, PREDICT_URL, declined_application).json()
     assert body["decision"] == "decline"
     expected, _ = expected_reasons(production_version, declined_application)

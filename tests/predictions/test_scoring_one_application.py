@@ -28,10 +28,13 @@ FIELDS = {
 }
 
 
-@pytest.mark.parametrize("fixture, decision, label, prediction", [
-    ("application", "approve", "No Default", 0),
-    ("declined_application", "decline", "Default", 1),
-])
+@pytest.mark.parametrize(
+    "fixture, decision, label, prediction",
+    [
+        ("application", "approve", "No Default", 0),
+        ("declined_application", "decline", "Default", 1),
+    ],
+)
 def test_the_answer_has_every_field_with_the_right_type_and_values(
     request, api, production_version, scored_frame, fixture, decision, label, prediction
 ):
@@ -73,7 +76,11 @@ def test_the_decision_is_logged_with_request_client_version_inputs_and_encoded_f
     assert len(row.features) == 28 * 8
     np.testing.assert_array_equal(features_of(row.features), expected)
     assert row.probability == body["probability_default"]
-    assert (row.decision, row.risk_band, row.reason_codes) == (body["decision"], body["risk_band"], body["reason_codes"])
+    assert (row.decision, row.risk_band, row.reason_codes) == (
+        body["decision"],
+        body["risk_band"],
+        body["reason_codes"],
+    )
     assert 0 < row.latency_ms < 5000
     assert row.created_at.isoformat().replace("+00:00", "Z") == body["timestamp"]
 

@@ -39,7 +39,9 @@ def test_another_registered_model_is_chosen_with_the_model_parameter(
     api, application, production_version, training_result, author, take_to
 ):
     other = RegisteredModel.objects.create(name="loan-default-challenger", purpose="Challenger", owner="Risk")
-    version = take_to(model_version_register(registered_model=other, result=training_result, author=author), "production")
+    version = take_to(
+        model_version_register(registered_model=other, result=training_result, author=author), "production"
+    )
     body = post_json(api, f"{PREDICT_URL}?model=loan-default-challenger", application).json()
     assert (body["model"], body["model_version"]) == ("loan-default-challenger", 1)
     assert DecisionLog.objects.get(pk=body["prediction_id"]).model_version == version

@@ -131,7 +131,7 @@ def decision_rows_insert(rows: Iterable[DecisionRow], *, count: int) -> None:
         cursor.executemany(
             f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES ({', '.join(['%s'] * len(_FIELDS))})",
             [
-                [field.get_db_prep_save(value, connection) for field, value in zip(_FIELDS, _values(row))]
+                [field.get_db_prep_save(value, connection) for field, value in zip(_FIELDS, _values(row), strict=True)]
                 for row in rows
             ],
         )

@@ -53,7 +53,7 @@ def _decide(
     if declined_rows.size:
         # Contributions explain declines only: approvals need no adverse-action reasons.
         contributions = scorer.contributions(matrix[declined_rows])
-        for contribution_row, row in zip(contributions, declined_rows):
+        for contribution_row, row in zip(contributions, declined_rows, strict=True):
             reasons[row] = top_reasons(
                 model_features=scorer.model_features, contributions=contribution_row, model_inputs=matrix[row]
             )
@@ -77,7 +77,7 @@ def _decide(
             created_at,
         )
         for application, vector, probability, decision, band, reason_codes in zip(
-            applications, vectors, probabilities.tolist(), decisions, bands, reasons
+            applications, vectors, probabilities.tolist(), decisions, bands, reasons, strict=True
         )
     ]
 

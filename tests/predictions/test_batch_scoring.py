@@ -20,7 +20,7 @@ def test_a_batch_is_scored_and_logged_in_order(api, api_user, applications, scor
     assert decisions == {"approve", "decline"}
     rows = {str(row.pk): row for row in DecisionLog.objects.all()}
     assert len(rows) == 150
-    for sent, result in zip(applications, results):
+    for sent, result in zip(applications, results, strict=True):
         row = rows[result["prediction_id"]]
         assert row.request_id == "nightly-batch-7" and row.client == api_user
         assert {k: v for k, v in row.inputs.items() if v is not None} == sent

@@ -29,7 +29,7 @@ def test_a_decline_lists_the_features_that_raised_the_score_most_in_order(
     expected, _ = expected_reasons(production_version, declined_application)
     assert 1 <= len(body["reason_codes"]) <= MAX_REASONS
     assert [r["feature"] for r in body["reason_codes"]] == [feature for feature, _ in expected]
-    for reason, (feature, value) in zip(body["reason_codes"], expected):
+    for reason, (feature, value) in zip(body["reason_codes"], expected, strict=True):
         assert reason["contribution"] == pytest.approx(value, abs=1e-6)
         assert reason["code"].startswith(REASONS[feature].code)
         assert set(reason) == {"code", "feature", "reason", "contribution"}
@@ -42,7 +42,7 @@ def test_an_approval_has_no_reason_codes(api, application):
 
 def test_every_decline_of_a_batch_has_reasons_and_no_approval_has_any(api, applications, production_version):
     results = post_json(api, BATCH_URL, {"applications": applications}).json()["results"]
-    declines = [(sent, r) for sent, r in zip(applications, results) if r["decision"] == "decline"]
+    declines = [(sent, r) for sent, r in zip(applications, results, strict=True) if r["decision"] == "decline"]
     assert declines
     for sent, result in declines:
         expected, _ = expected_reasons(production_version, sent)

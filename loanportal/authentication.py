@@ -31,8 +31,9 @@ def _user_and_roles_sql() -> tuple[str, list[str]]:
     group_group = quote(user_groups.get_field("group").column)
     attnames = [field.attname for field in user_model._meta.concrete_fields]
     columns = ", ".join(f"u.{quote(field.column)}" for field in user_model._meta.concrete_fields)
+    # Only table and column names from model metadata are formatted in; the key is a parameter.
     sql = (
-        f"SELECT {columns}, g.{quote('name')} "
+        f"SELECT {columns}, g.{quote('name')} "  # nosec B608
         f"FROM {quote(Token._meta.db_table)} t "
         f"JOIN {quote(user_model._meta.db_table)} u ON u.{user_pk} = t.{token_user} "
         f"LEFT JOIN {quote(user_groups.db_table)} ug ON ug.{group_user} = u.{user_pk} "

@@ -51,7 +51,8 @@ def _production_version(model_name: str) -> ModelVersion | None:
     columns = ", ".join(f"v.{name}" for name in _VERSION_FIELDS)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {columns}, m.id, m.name FROM {ModelVersion._meta.db_table} v "
+            # Table and column names come from the models; the model name is a parameter.
+            f"SELECT {columns}, m.id, m.name FROM {ModelVersion._meta.db_table} v "  # nosec B608
             f"JOIN {RegisteredModel._meta.db_table} m ON m.id = v.registered_model_id "
             "WHERE m.name = %s AND v.state = %s",
             [model_name, VersionState.PRODUCTION.value],

@@ -20,7 +20,7 @@ from rest_framework.views import APIView
 from governance.roles import Role
 from loanportal.authentication import PortalTokenAuthentication
 from loanportal.parsers import StrictJSONParser
-from loanportal.permissions import role_required
+from loanportal.permissions import roles_required
 from loanportal.throttles import BatchRateThrottle, ClientRateThrottle
 
 from . import examples
@@ -60,7 +60,7 @@ class ClientAPIView(APIView):
     parser_classes = [StrictJSONParser]
     renderer_classes = [JSONRenderer]
     throttle_classes = [ClientRateThrottle]
-    permission_classes = [role_required(Role.API_CLIENT)]
+    permission_classes = [roles_required(Role.API_CLIENT)]
 
 
 def _model_name(request: Request) -> str:
@@ -114,7 +114,7 @@ class PredictionBatchView(ClientAPIView):
 
 
 class PredictionDetailView(ClientAPIView):
-    permission_classes = [role_required(Role.API_CLIENT, Role.COMPLIANCE_OFFICER)]
+    permission_classes = [roles_required(Role.API_CLIENT, Role.COMPLIANCE_OFFICER)]
 
     @extend_schema(
         operation_id="prediction_retrieve",

@@ -219,5 +219,5 @@ SPECTACULAR_SETTINGS.update(
 )
 
 # Zero-argument callables returning a prometheus_client collector, called on every scrape
-# of /metrics (loanportal.metrics); other apps append theirs.
-PROMETHEUS_EXTRA_COLLECTORS: list[str] = []
+# of /metrics (loanportal.metrics). Apps append theirs; sections may come in any order.
+PROMETHEUS_EXTRA_COLLECTORS = [*globals().get("PROMETHEUS_EXTRA_COLLECTORS", [])]

@@ -18,9 +18,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
-from loanportal.admin import PortalAdmin, streaming_csv_response
+from loanportal.admin import DateRangeFilter, PortalAdmin, streaming_csv_response
 
-from .filters import DateRangeFilter
 from .ml.baseline import bin_labels
 from .models import GovernanceEvent, ModelVersion, RegisteredModel, Transition
 from .roles import Role, has_role

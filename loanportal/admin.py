@@ -7,10 +7,12 @@ superusers included.
 """
 
 import csv
+import datetime
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import Field, Model, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 
 from governance.roles import STAFF_ROLES, user_roles
@@ -60,3 +62,63 @@ def streaming_csv_response(
     response = StreamingHttpResponse(lines(), content_type="text/csv")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+class DateRangeFilter(admin.FieldListFilter):
+    """Filter a date-time field by an inclusive range of calendar days (From / To)."""
+
+    template = "admin/date_range_filter.html"
+
+    def __init__(
+        self,
+        field: Field,
+        request: HttpRequest,
+        params: dict[str, Any],
+        model: type[Model],
+        model_admin: admin.ModelAdmin,
+        field_path: str,
+    ) -> None:
+        self.lookup_since = f"{field_path}__date__gte"
+        self.lookup_until = f"{field_path}__date__lte"
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.since = self._day(self.lookup_since)
+        self.until = self._day(self.lookup_until)
+
+    def _day(self, parameter: str) -> datetime.date | None:
+        value = self.used_parameters.get(parameter)
+        if isinstance(value, list):
+            value = value[-1] if value else None
+        try:
+            return datetime.date.fromisoformat(value) if value else None
+        except ValueError:
+            return None
+
+    def expected_parameters(self) -> list[str]:
+        return [self.lookup_since, self.lookup_until]
+
+    def has_output(self) -> bool:
+        return True
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.since:
+            queryset = queryset.filter(**{self.lookup_since: self.since})
+        if self.until:
+            queryset = queryset.filter(**{self.lookup_until: self.until})
+        return queryset
+
+    def choices(self, changelist: Any) -> list[dict[str, Any]]:
+        others = {k: v for k, v in changelist.get_filters_params().items() if k not in self.expected_parameters()}
+        return [
+            {
+                "since_name": self.lookup_since,
+                "until_name": self.lookup_until,
+                "since": self.since.isoformat() if self.since else "",
+                "until": self.until.isoformat() if self.until else "",
+                "others": [(k, item) for k, values in others.items() for item in _as_list(values)],
+                "clear_query": changelist.get_query_string(remove=self.expected_parameters()),
+            }
+        ]
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]

@@ -1,13 +1,19 @@
-"""Request-wide plumbing: every request carries an id that audit records and logs share."""
+"""Request-wide plumbing: every request carries an id that audit records and logs share,
+and a database outage answers a JSON 503 instead of an error page."""
 
+import logging
 import re
 import uuid
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse
+from django.db import InterfaceError, OperationalError
+from django.http import HttpRequest, HttpResponse, JsonResponse
+
+logger = logging.getLogger(__name__)
 
 # A caller's id is echoed into audit rows, so only accept a short, plain token.
 _CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 class RequestIdMiddleware:
@@ -22,3 +28,28 @@ class RequestIdMiddleware:
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
         return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A database that is down or refusing work answers 503 with a JSON body, fast.
+
+    PostgreSQL connections time out after `DATABASE_CONNECT_TIMEOUT` seconds (settings), and
+    the transaction that would have logged a decision has rolled back, so the caller knows
+    nothing was scored or recorded and may retry.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        logger.error("Database unavailable for %s %s: %s", request.method, request.path, exception)
+        return JsonResponse(
+            {"detail": "The database is unavailable; nothing was recorded. Try again shortly.", "errors": {}},
+            status=503,
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )

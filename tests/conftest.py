@@ -134,3 +134,11 @@ def take_to(author: Any, validator: Any, approver: Any) -> Any:
         return version
 
     return take
+
+
+@pytest.fixture(autouse=True)
+def empty_cache() -> None:
+    """Throttle counters live in the cache (Redis on CI): no test inherits another's."""
+    from django.core.cache import cache
+
+    cache.clear()

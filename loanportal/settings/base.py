@@ -30,6 +30,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI from our own static files: /api/docs/ works offline
     "simple_history",
     "django_celery_beat",
     "axes",
@@ -39,9 +40,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # Outermost, so every response (error pages included) is counted and timed.
+    "loanportal.metrics.PrometheusMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "loanportal.middleware.RequestIdMiddleware",
+    # A database outage becomes a quick JSON 503 (still counted by the metrics above).
+    "loanportal.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -167,10 +172,21 @@ STORAGES = {
 # --- REST API ----------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "loanportal.authentication.PortalTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # JSON only, and strictly: duplicated keys, NaN/Infinity and absurd nesting are a 400.
+    "DEFAULT_PARSER_CLASSES": ["loanportal.parsers.StrictJSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "EXCEPTION_HANDLER": "loanportal.exceptions.api_exception_handler",
+    # Per API client, fixed windows on the cache (loanportal.throttles): "<n>/<s|min|hour|day>".
+    # A loan origination system sends a few requests a second at peak; the limits stop a
+    # runaway client from starving the others (the benchmark raises them).
+    "DEFAULT_THROTTLE_RATES": {
+        "api": env.str("API_THROTTLE_RATE", default="1200/min"),
+        "api-batch": env.str("API_BATCH_THROTTLE_RATE", default="30/min"),
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
     "PAGE_SIZE": 100,
@@ -181,8 +197,21 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"VersionStateEnum": "governance.models.VersionState"},
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Choice sets that share field names get one schema name each.
+    "ENUM_NAME_OVERRIDES": {
+        "VersionStateEnum": "governance.models.VersionState",
+        "MonitoringJobKindEnum": "monitoring.models.JobKind",
+        "MonitoringRunStatusEnum": "monitoring.models.RunStatus",
+        "IncidentKindEnum": "monitoring.models.IncidentKind",
+        "IncidentStatusEnum": "monitoring.models.IncidentStatus",
+    },
 }
+# A batch of 10,000 applications is about 7 MB of compact JSON (9-10 MB indented); bodies
+# above the limit are refused with a JSON 413 before they are read.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=16 * 1024 * 1024)
 
 # --- Portal ------------------------------------------------------------------
 MODEL_ARTIFACT_DIR = Path(env.str("MODEL_ARTIFACT_DIR", default=str(BASE_DIR / "models")))
@@ -224,18 +253,8 @@ EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # them a little over the 25 months Regulation B (ECOA, 12 CFR 1002.12) requires creditors
 # to keep application records after notifying the decision.
 DECISION_LOG_RETENTION_DAYS = env.int("DECISION_LOG_RETENTION_DAYS", default=760)
-# Run and incident kinds and statuses are different choice sets with the same field names.
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
-    {
-        "MonitoringJobKindEnum": "monitoring.models.JobKind",
-        "MonitoringRunStatusEnum": "monitoring.models.RunStatus",
-        "IncidentKindEnum": "monitoring.models.IncidentKind",
-        "IncidentStatusEnum": "monitoring.models.IncidentStatus",
-    }
-)
-# Dotted paths to zero-argument callables returning a prometheus_client Collector; the
-# /metrics view registers them on every scrape. Apps append their own.
-PROMETHEUS_EXTRA_COLLECTORS = [
-    *globals().get("PROMETHEUS_EXTRA_COLLECTORS", []),
-    "monitoring.metrics.monitoring_collector",
-]
+
+# --- Metrics ---------------------------------------------------------------------
+# Zero-argument callables returning a prometheus_client collector, called on every scrape
+# of /metrics (loanportal.metrics) besides the request and prediction counters.
+PROMETHEUS_EXTRA_COLLECTORS = ["monitoring.metrics.monitoring_collector"]

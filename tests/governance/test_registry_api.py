@@ -105,4 +105,4 @@ def test_malformed_waivers_are_a_400_per_field(validator, draft_version, take_to
     version = take_to(draft_version, "submitted")
     response = api_as(validator).post(f"/api/v1/versions/{version.pk}/validate/", {"waivers": ["x"]}, format="json")
     assert response.status_code == 400
-    assert "waivers" in response.json()
+    assert "waivers" in response.json()["errors"]

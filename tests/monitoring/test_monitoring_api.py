@@ -111,7 +111,7 @@ def test_on_demand_drift_refuses_a_window_not_on_the_hour(drifted, author):
         "/api/v1/monitoring/drift/run/", {"window_end": "2026-03-02T10:30:00Z"}, format="json"
     )
     assert response.status_code == 400
-    assert "on the hour" in response.json()["window_end"]
+    assert "on the hour" in response.json()["errors"]["window_end"]
 
 
 def test_incidents_are_listed_filtered_acknowledged_and_resolved(incident, author):

@@ -1,0 +1,111 @@
+"""Operations endpoints: liveness, readiness, Prometheus metrics, JSON error pages for the API.
+
+`/health/` and `/metrics` need no credentials and are not throttled: orchestrators and
+Prometheus call them. `/metrics` tells how the portal is used, so expose it on the internal
+network only (README "Operations").
+"""
+
+import logging
+import os
+from typing import Any
+
+import kombu
+from django.conf import settings
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from governance.selectors import model_version_scorer, production_version
+
+from .metrics import metrics_exposition
+
+logger = logging.getLogger(__name__)
+
+BROKER_TIMEOUT_SECONDS = 1.0
+
+
+@never_cache
+@require_GET
+def health(request: HttpRequest) -> JsonResponse:
+    """Liveness: the process answers. Touches nothing else, so a database outage does not
+    make the orchestrator restart healthy web workers."""
+    return JsonResponse({"status": "ok"})
+
+
+def _check_database() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return "reachable"
+
+
+def _check_model() -> str:
+    version = production_version(model_name=settings.DEFAULT_MODEL_NAME)
+    if version is None:
+        raise LookupError(f"no version of {settings.DEFAULT_MODEL_NAME!r} is in production")
+    model_version_scorer(version=version)  # reads the artifact and checks its SHA-256 on first use
+    return f"{version} loaded"
+
+
+def _check_broker() -> str:
+    url = settings.CELERY_BROKER_URL
+    if url.startswith("filesystem://"):
+        options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+        folders = sorted({options["data_folder_in"], options["data_folder_out"]})
+        unusable = [folder for folder in folders if not (os.path.isdir(folder) and os.access(folder, os.W_OK))]
+        if unusable:
+            raise OSError(f"broker folder not writable: {', '.join(unusable)}")
+        return "filesystem broker folders writable"
+    options = {"socket_connect_timeout": BROKER_TIMEOUT_SECONDS, "socket_timeout": BROKER_TIMEOUT_SECONDS}
+    with kombu.Connection(url, connect_timeout=BROKER_TIMEOUT_SECONDS, transport_options=options) as broker:
+        broker.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=BROKER_TIMEOUT_SECONDS)
+    return "reachable"
+
+
+READINESS_CHECKS = {"database": _check_database, "model": _check_model, "broker": _check_broker}
+
+
+@never_cache
+@require_GET
+def ready(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 when the database answers, the default model's production version
+    loads (SHA-256 verified) and the Celery broker is reachable; otherwise 503 naming the
+    parts that are down."""
+    checks: dict[str, dict[str, Any]] = {}
+    for name, check in READINESS_CHECKS.items():
+        if name == "model" and not checks["database"]["ok"]:
+            checks[name] = {"ok": False, "detail": "not checked: the registry is in the database, which is down"}
+            continue
+        try:
+            checks[name] = {"ok": True, "detail": check()}
+        except Exception as exc:  # a probe must report any failure, never raise it
+            logger.warning("Readiness check %s failed: %s", name, exc)
+            checks[name] = {"ok": False, "detail": str(exc) or type(exc).__name__}
+    failing = [name for name, result in checks.items() if not result["ok"]]
+    body = {"status": "unavailable" if failing else "ready", "failing": failing, "checks": checks}
+    return JsonResponse(body, status=503 if failing else 200)
+
+
+@never_cache
+@require_GET
+def metrics(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(metrics_exposition(), content_type=CONTENT_TYPE_LATEST)
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """API clients get JSON for an unknown URL (e.g. a malformed prediction id), people HTML."""
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found.", "errors": {}}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"detail": "Internal server error; the error was logged.", "errors": {}}, status=500)
+    return defaults.server_error(request)

@@ -1,0 +1,260 @@
+"""Writes of the prediction API: scoring and logging decisions, recording outcomes.
+
+A decision is logged in the same transaction as it is made: the view answers only after
+the log rows are committed, and a failed insert leaves no rows and no answer. Outcomes are
+recorded once per decision; the decision row is locked while it is checked, so two
+callers cannot record different outcomes at the same moment.
+"""
+
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from loanportal.metrics import PREDICTIONS
+
+from .bulk_insert import DecisionRow, decision_rows_insert
+from .errors import DecisionNotFound, InvalidApplication, InvalidOutcome, OutcomeConflict
+from .models import Decision, DecisionLog, Outcome
+from .reason_codes import top_reasons
+from .risk_bands import risk_bands
+from .selectors import ServingModel, serving_model
+
+OUTCOME_INSERT_ROWS = 2000
+# Applications scored at a time inside a batch's insert (see `_decide_and_log`).
+SCORING_CHUNK = 1000
+# Clocks of the bank's systems and ours differ a little; an outcome is not "in the future"
+# unless it is further ahead than this.
+CLOCK_SKEW = timedelta(minutes=5)
+
+
+def _decide(
+    serving: ServingModel,
+    applications: Sequence[dict[str, Any]],
+    client: AbstractBaseUser,
+    request_id: str,
+    received_at: float,
+    created_at: datetime,
+) -> list[DecisionRow]:
+    """Score validated applications and build their log rows (declines with reasons)."""
+    version, scorer = serving.version, serving.scorer
+    encoded = scorer.encoder.encode_records(applications)
+    matrix = scorer.encoder.model_matrix(encoded)
+    probabilities = scorer.probabilities(matrix)
+    declined = probabilities >= version.threshold
+    reasons: list[list[dict[str, Any]]] = [[] for _ in applications]
+    declined_rows = np.flatnonzero(declined)
+    if declined_rows.size:
+        # Contributions explain declines only: approvals need no adverse-action reasons.
+        contributions = scorer.contributions(matrix[declined_rows])
+        for contribution_row, row in zip(contributions, declined_rows, strict=True):
+            reasons[row] = top_reasons(
+                model_features=scorer.model_features, contributions=contribution_row, model_inputs=matrix[row]
+            )
+    bands = risk_bands(probabilities)
+    vectors = encoded.astype("<f8")
+    decisions = np.where(declined, Decision.DECLINE.value, Decision.APPROVE.value).tolist()
+    latency_ms = (time.perf_counter() - received_at) * 1000
+    return [
+        DecisionRow(
+            uuid.uuid4(),
+            request_id,
+            client.pk,
+            version,
+            application,
+            vector.tobytes(),
+            probability,
+            decision,
+            band,
+            reason_codes,
+            latency_ms,
+            created_at,
+        )
+        for application, vector, probability, decision, band, reason_codes in zip(
+            applications, vectors, probabilities.tolist(), decisions, bands, reasons, strict=True
+        )
+    ]
+
+
+def _decide_and_log(
+    *,
+    serving: ServingModel,
+    applications: Sequence[dict[str, Any]],
+    client: AbstractBaseUser,
+    request_id: str,
+    received_at: float,
+) -> list[DecisionRow]:
+    """Score validated applications with the serving version and log every decision in
+    one transaction; the rows come back in input order once committed.
+
+    Applications are scored in chunks as the insert consumes them, so on PostgreSQL the
+    database ingests one chunk (COPY) while the next is scored: a 10,000-application
+    batch costs about the longer of the two instead of their sum.
+    """
+    created_at = timezone.now()
+    rows: list[DecisionRow] = []
+
+    def scored() -> Iterator[DecisionRow]:
+        for start in range(0, len(applications), SCORING_CHUNK):
+            chunk = _decide(
+                serving, applications[start : start + SCORING_CHUNK], client, request_id, received_at, created_at
+            )
+            rows.extend(chunk)
+            yield from chunk
+
+    with transaction.atomic():
+        decision_rows_insert(scored(), count=len(applications))
+    version = serving.version
+    model, number = version.registered_model.name, str(version.version)
+    declines = sum(row.decision == Decision.DECLINE for row in rows)
+    if declines:
+        PREDICTIONS.labels(model, number, Decision.DECLINE).inc(declines)
+    if len(rows) > declines:
+        PREDICTIONS.labels(model, number, Decision.APPROVE).inc(len(rows) - declines)
+    return rows
+
+
+def prediction_create(
+    *, model_name: str, application: Any, client: AbstractBaseUser, request_id: str, received_at: float
+) -> DecisionRow:
+    """Validate one application against the production version of `model_name`, score it
+    and log the decision. `received_at` is the `time.perf_counter()` when the request
+    arrived; the logged latency runs from there.
+
+    Raises `InvalidApplication` (nothing logged), `UnknownModel`, `NoProductionVersion`.
+    """
+    serving = serving_model(model_name=model_name)
+    cleaned, errors = serving.validator.validate(application)
+    if errors:
+        raise InvalidApplication("The application is invalid; it was not scored.", errors)
+    return _decide_and_log(
+        serving=serving, applications=[cleaned], client=client, request_id=request_id, received_at=received_at
+    )[0]
+
+
+def prediction_batch_create(
+    *, model_name: str, body: Any, client: AbstractBaseUser, request_id: str, received_at: float
+) -> list[DecisionRow]:
+    """Validate a batch body `{"applications": [...]}` all or nothing, then score and log
+    every application in one transaction; the decisions come back in input order.
+
+    Raises `InvalidApplication` with errors by index and field (nothing scored or logged),
+    `UnknownModel`, `NoProductionVersion`.
+    """
+    serving = serving_model(model_name=model_name)
+    cleaned, errors = serving.validator.validate_batch(body)
+    if errors:
+        raise InvalidApplication("The batch is invalid; no application in it was scored.", errors)
+    return _decide_and_log(
+        serving=serving, applications=cleaned, client=client, request_id=request_id, received_at=received_at
+    )
+
+
+# --- Outcomes ------------------------------------------------------------------
+
+
+def _outcome_problem(
+    decision: DecisionLog, recorded: Outcome | None, defaulted: bool, observed_at: datetime
+) -> tuple[type[InvalidOutcome] | type[OutcomeConflict] | None, str]:
+    """Why this outcome cannot be recorded for `decision`, if it cannot."""
+    if observed_at < decision.created_at:
+        return InvalidOutcome, (
+            f"observed_at {observed_at.isoformat()} is before the decision was made ({decision.created_at.isoformat()})"
+        )
+    if observed_at > timezone.now() + CLOCK_SKEW:
+        return InvalidOutcome, f"observed_at {observed_at.isoformat()} is in the future"
+    if recorded is not None and (recorded.defaulted != defaulted or recorded.observed_at != observed_at):
+        return OutcomeConflict, (
+            f"a different outcome is already recorded: defaulted={str(recorded.defaulted).lower()}, "
+            f"observed_at {recorded.observed_at.isoformat()}"
+        )
+    return None, ""
+
+
+def _lock_decisions(
+    ids: Sequence[uuid.UUID], client: AbstractBaseUser
+) -> tuple[dict[uuid.UUID, DecisionLog], dict[uuid.UUID, Outcome]]:
+    """`client`'s decisions among `ids`, locked until the transaction ends, and their outcomes."""
+    decisions = (
+        DecisionLog.objects.select_for_update().filter(pk__in=ids, client=client).only("id", "created_at", "client_id")
+    )
+    found = {decision.pk: decision for decision in decisions}
+    recorded = {outcome.decision_log_id: outcome for outcome in Outcome.objects.filter(decision_log_id__in=list(found))}
+    return found, recorded
+
+
+def outcome_record(
+    *, decision_id: uuid.UUID, defaulted: bool, observed_at: datetime, recorded_by: AbstractBaseUser
+) -> tuple[Outcome, bool]:
+    """Record whether the applicant of one of `recorded_by`'s decisions defaulted.
+
+    Returns (outcome, created). The same outcome again returns the recorded one with
+    created False; a different one raises `OutcomeConflict`. Raises `DecisionNotFound` for a
+    decision that does not exist or that another client asked for, `InvalidOutcome` for
+    an `observed_at` before the decision or in the future.
+    """
+    with transaction.atomic():
+        decisions, recorded = _lock_decisions([decision_id], recorded_by)
+        decision = decisions.get(decision_id)
+        if decision is None:
+            raise DecisionNotFound(f"There is no prediction {decision_id} of yours.")
+        existing = recorded.get(decision_id)
+        problem, message = _outcome_problem(decision, existing, defaulted, observed_at)
+        if problem is not None:
+            raise problem(f"The outcome was not recorded: {message}.")
+        if existing is not None:
+            return existing, False
+        outcome = Outcome(decision_log=decision, defaulted=defaulted, observed_at=observed_at, recorded_by=recorded_by)
+        outcome.save(force_insert=True)
+    return outcome, True
+
+
+def outcome_bulk_record(*, outcomes: Sequence[dict[str, Any]], recorded_by: AbstractBaseUser) -> dict[str, int]:
+    """Record many outcomes (`prediction_id`, `defaulted`, `observed_at` each), all or nothing.
+
+    Outcomes already recorded identically are left as they are. Returns the counts
+    `{"recorded": new, "unchanged": already recorded}`. Raises `InvalidOutcome` (unknown or
+    repeated ids, bad dates) or `OutcomeConflict` with errors keyed by index.
+    """
+    ids = [item["prediction_id"] for item in outcomes]
+    with transaction.atomic():
+        decisions, recorded = _lock_decisions(ids, recorded_by)
+        errors: dict[str, Any] = {}
+        conflict = False
+        seen: set[uuid.UUID] = set()
+        new: list[Outcome] = []
+        for index, item in enumerate(outcomes):
+            decision_id = item["prediction_id"]
+            decision = decisions.get(decision_id)
+            if decision_id in seen:
+                errors[str(index)] = {"prediction_id": "appears more than once in this request"}
+                continue
+            seen.add(decision_id)
+            if decision is None:
+                errors[str(index)] = {"prediction_id": f"there is no prediction {decision_id} of yours"}
+                continue
+            existing = recorded.get(decision_id)
+            problem, message = _outcome_problem(decision, existing, item["defaulted"], item["observed_at"])
+            if problem is not None:
+                conflict = conflict or problem is OutcomeConflict
+                errors[str(index)] = {"defaulted" if problem is OutcomeConflict else "observed_at": message}
+            elif existing is None:
+                new.append(
+                    Outcome(
+                        decision_log=decision,
+                        defaulted=item["defaulted"],
+                        observed_at=item["observed_at"],
+                        recorded_by=recorded_by,
+                    )
+                )
+        if errors:
+            error = OutcomeConflict if conflict else InvalidOutcome
+            raise error("No outcome in this request was recorded.", errors)
+        Outcome.objects.bulk_create(new, batch_size=OUTCOME_INSERT_ROWS)
+    return {"recorded": len(new), "unchanged": len(outcomes) - len(new)}

@@ -16,7 +16,6 @@ from django.core.exceptions import RequestDataTooBig
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
-from rest_framework.views import exception_handler
 
 NON_FIELD_ERRORS = "non_field_errors"
 
@@ -41,6 +40,10 @@ class PayloadTooLarge(exceptions.APIException):
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     """DRF's handler (headers, rollback), with every body in the `detail`/`errors` shape."""
+    # Imported here, not at the top: rest_framework.views builds APIView from the API
+    # settings, whose default parser imports this module, a cycle at import time.
+    from rest_framework.views import exception_handler
+
     if isinstance(exc, ServiceError):
         return Response({"detail": exc.message, "errors": exc.errors}, status=exc.status_code)
     if isinstance(exc, RequestDataTooBig):

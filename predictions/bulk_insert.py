@@ -1,4 +1,4 @@
-"""Writing decision log rows fast: PostgreSQL COPY for batches, one prepared INSERT otherwise.
+"""Writing decision log rows fast: PostgreSQL COPY for batches, one INSERT otherwise.
 
 A 10,000-application batch must be scored and logged within a second. Django's
 `bulk_create` spends about 2 s of Python on 10,000 model instances (field preparation
@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 
 from django.db import connection
 
-from governance.models import ModelVersion
+from governance.models import ModelVersion, VersionState
 
 from .models import DecisionLog
 
@@ -131,11 +131,27 @@ def decision_rows_insert(rows: Iterable[DecisionRow], *, count: int) -> None:
         cursor.executemany(
             # Table and column names come from the model; every value is a parameter.
             f"INSERT INTO {_TABLE} ({_COLUMNS}) VALUES ({', '.join(['%s'] * len(_FIELDS))})",  # nosec B608
-            [
-                [field.get_db_prep_save(value, connection) for field, value in zip(_FIELDS, _values(row), strict=True)]
-                for row in rows
-            ],
+            [_prepared(row) for row in rows],
         )
+
+
+def decision_row_insert_while_serving(row: DecisionRow) -> bool:
+    """Write one decision only if its model version is in production at that moment, in
+    one statement (its own transaction in autocommit): the check and the write cannot be
+    separated by a promotion. Returns whether the row was written."""
+    version_table = ModelVersion._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            # Table and column names come from the models; every value is a parameter.
+            f"INSERT INTO {_TABLE} ({_COLUMNS}) SELECT {', '.join(['%s'] * len(_FIELDS))} "  # nosec B608
+            f"FROM {version_table} WHERE id = %s AND state = %s",
+            [*_prepared(row), row.model_version.pk, VersionState.PRODUCTION.value],
+        )
+        return cursor.rowcount == 1
+
+
+def _prepared(row: DecisionRow) -> list[Any]:
+    return [field.get_db_prep_save(value, connection) for field, value in zip(_FIELDS, _values(row), strict=True)]
 
 
 def _values(row: DecisionRow) -> tuple[Any, ...]:

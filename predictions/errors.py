@@ -21,6 +21,12 @@ class NoProductionVersion(ServiceError):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
 
 
+class ServingVersionChanged(ServiceError):
+    """A promotion or rollback overtook the request; nothing was logged and it may be sent again."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+
+
 class DecisionNotFound(ServiceError):
     status_code = status.HTTP_404_NOT_FOUND
 

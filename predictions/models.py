@@ -30,9 +30,10 @@ class DecisionLog(AppendOnlyModel):
     """
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    request_id = models.CharField(max_length=64, db_index=True)
+    request_id = models.CharField(max_length=64)
     client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="decisions")
+    # Indexed by `decision_version_time`, which starts with this column.
+    model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="decisions", db_index=False)
     inputs = models.JSONField(null=True, help_text="The validated application as received.")
     features = models.BinaryField(null=True, help_text="Encoded application vector for monitoring.")
     probability = models.FloatField(help_text="Probability of default.")
@@ -45,7 +46,13 @@ class DecisionLog(AppendOnlyModel):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["model_version", "created_at"], name="decision_version_time")]
+        # Every index is paid for on each logged decision; these serve the monitoring
+        # windows (version, time), a client's own decisions, and lookups by request id.
+        # A plain Index on request_id avoids the LIKE-pattern copy db_index adds on PostgreSQL.
+        indexes = [
+            models.Index(fields=["model_version", "created_at"], name="decision_version_time"),
+            models.Index(fields=["request_id"], name="decision_request_id"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.decision} {self.probability:.3f} ({self.model_version})"

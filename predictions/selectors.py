@@ -65,16 +65,29 @@ def _production_version(model_name: str) -> ModelVersion | None:
     return version
 
 
-def serving_model(*, model_name: str) -> ServingModel:
-    """The production version of `model_name`, read from the database on every call (one
-    query), so a promotion or a rollback serves the next request without a restart and no
-    request is ever scored by a version that is not in production.
+# The serving model each worker used last, by model name. It is only a guess: a single
+# prediction is written by an INSERT that checks, in the same statement, that its version
+# is still in production (`bulk_insert.decision_row_insert_while_serving`), and a batch
+# locks its version row (`serving_version_hold`). A stale guess costs one re-read and a
+# rescore; it never lets a version out of production decide.
+_last_served: dict[str, ServingModel] = {}
+
+
+def serving_model(*, model_name: str, reuse: bool = False) -> ServingModel:
+    """The production version of `model_name` with its loaded model and validator.
+
+    Read from the database (one query) unless `reuse` is set and this worker has served
+    the model before; a promotion or a rollback is therefore seen by the next request,
+    without a restart.
 
     Raises `UnknownModel` for a name that is not registered, `NoProductionVersion` when
     none of its versions is in production.
     """
+    if reuse and (known := _last_served.get(model_name)) is not None:
+        return known
     version = _production_version(model_name)
     if version is None:
+        _last_served.pop(model_name, None)
         if not RegisteredModel.objects.filter(name=model_name).exists():
             raise UnknownModel(f"There is no registered model named {model_name!r}.")
         raise NoProductionVersion(
@@ -82,7 +95,25 @@ def serving_model(*, model_name: str) -> ServingModel:
             "Try again after a version is promoted."
         )
     scorer = model_version_scorer(version=version)
-    return ServingModel(version=version, scorer=scorer, validator=_validator(scorer))
+    serving = _last_served[model_name] = ServingModel(version=version, scorer=scorer, validator=_validator(scorer))
+    return serving
+
+
+def serving_version_hold(*, version: ModelVersion) -> bool:
+    """Inside a transaction: share-lock `version` if it is still in production, so that no
+    promotion or retirement (which lock it FOR NO KEY UPDATE) can take it out until the
+    transaction ends, while other batches share the lock. False if it already left.
+
+    FOR SHARE is raw SQL because Django's select_for_update only takes exclusive locks;
+    SQLite has no row locks and runs one writing transaction at a time anyway.
+    """
+    lock = " FOR SHARE" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {ModelVersion._meta.db_table} WHERE id = %s AND state = %s{lock}",  # nosec B608
+            [version.pk, VersionState.PRODUCTION.value],
+        )
+        return cursor.fetchone() is not None
 
 
 def decisions_visible_to(*, user: AbstractBaseUser) -> QuerySet[DecisionLog]:

@@ -1,7 +1,8 @@
 """Writes of the prediction API: scoring and logging decisions, recording outcomes.
 
 A decision is logged in the same transaction as it is made: the view answers only after
-the log rows are committed, and a failed insert leaves no rows and no answer. Outcomes are
+the log rows are committed, and a failed insert leaves no rows and no answer. No row is
+written for a version that is not in production at that moment. Outcomes are
 recorded once per decision; the decision row is locked while it is checked, so two
 callers cannot record different outcomes at the same moment.
 """
@@ -19,16 +20,24 @@ from django.utils import timezone
 
 from loanportal.metrics import PREDICTIONS
 
-from .bulk_insert import DecisionRow, decision_rows_insert
-from .errors import DecisionNotFound, InvalidApplication, InvalidOutcome, OutcomeConflict
+from .bulk_insert import DecisionRow, decision_row_insert_while_serving, decision_rows_insert
+from .errors import (
+    DecisionNotFound,
+    InvalidApplication,
+    InvalidOutcome,
+    OutcomeConflict,
+    ServingVersionChanged,
+)
 from .models import Decision, DecisionLog, Outcome
 from .reason_codes import top_reasons
 from .risk_bands import risk_bands
-from .selectors import ServingModel, serving_model
+from .selectors import ServingModel, serving_model, serving_version_hold
 
 OUTCOME_INSERT_ROWS = 2000
-# Applications scored at a time inside a batch's insert (see `_decide_and_log`).
+# Applications scored at a time inside a batch's insert (see `prediction_batch_create`).
 SCORING_CHUNK = 1000
+# A single prediction is scored again at most once when a promotion overtakes it.
+SERVING_ATTEMPTS = 2
 # Clocks of the bank's systems and ours differ a little; an outcome is not "in the future"
 # unless it is further ahead than this.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -82,21 +91,63 @@ def _decide(
     ]
 
 
-def _decide_and_log(
-    *,
-    serving: ServingModel,
-    applications: Sequence[dict[str, Any]],
-    client: AbstractBaseUser,
-    request_id: str,
-    received_at: float,
-) -> list[DecisionRow]:
-    """Score validated applications with the serving version and log every decision in
-    one transaction; the rows come back in input order once committed.
+def _count_predictions(version: Any, rows: Sequence[DecisionRow]) -> None:
+    model, number = version.registered_model.name, str(version.version)
+    declines = sum(row.decision == Decision.DECLINE for row in rows)
+    if declines:
+        PREDICTIONS.labels(model, number, Decision.DECLINE).inc(declines)
+    if len(rows) > declines:
+        PREDICTIONS.labels(model, number, Decision.APPROVE).inc(len(rows) - declines)
 
-    Applications are scored in chunks as the insert consumes them, so on PostgreSQL the
-    database ingests one chunk (COPY) while the next is scored: a 10,000-application
-    batch costs about the longer of the two instead of their sum.
+
+def prediction_create(
+    *, model_name: str, application: Any, client: AbstractBaseUser, request_id: str, received_at: float
+) -> DecisionRow:
+    """Validate one application against the production version of `model_name`, score it
+    and log the decision. `received_at` is the `time.perf_counter()` when the request
+    arrived; the logged latency runs from there.
+
+    The worker's last serving model is tried first; the decision is written by one
+    statement that also checks that its version is still in production, so a promotion
+    between scoring and logging sends the application round again with the new version.
+
+    Raises `InvalidApplication` (nothing logged), `UnknownModel`, `NoProductionVersion`,
+    `ServingVersionChanged` (the version changed twice while this request was scored).
     """
+    serving = serving_model(model_name=model_name, reuse=True)
+    for _ in range(SERVING_ATTEMPTS):
+        cleaned, errors = serving.validator.validate(application)
+        if errors:
+            raise InvalidApplication("The application is invalid; it was not scored.", errors)
+        (row,) = _decide(serving, [cleaned], client, request_id, received_at, timezone.now())
+        if decision_row_insert_while_serving(row):
+            _count_predictions(serving.version, [row])
+            return row
+        serving = serving_model(model_name=model_name)
+    raise ServingVersionChanged(
+        f"The production version of {model_name!r} changed while this application was being scored; nothing "
+        "was logged. Send it again."
+    )
+
+
+def prediction_batch_create(
+    *, model_name: str, body: Any, client: AbstractBaseUser, request_id: str, received_at: float
+) -> list[DecisionRow]:
+    """Validate a batch body `{"applications": [...]}` all or nothing, then score and log
+    every application in one transaction; the decisions come back in input order.
+
+    The transaction share-locks the serving version, so no promotion can take it out of
+    production before the batch is logged. Applications are scored in chunks as the
+    insert consumes them: on PostgreSQL the database ingests one chunk (COPY) while the
+    next is scored, so a 10,000-application batch costs about the longer of the two.
+
+    Raises `InvalidApplication` with errors by index and field (nothing scored or logged),
+    `UnknownModel`, `NoProductionVersion`, `ServingVersionChanged`.
+    """
+    serving = serving_model(model_name=model_name)
+    applications, errors = serving.validator.validate_batch(body)
+    if errors:
+        raise InvalidApplication("The batch is invalid; no application in it was scored.", errors)
     created_at = timezone.now()
     rows: list[DecisionRow] = []
 
@@ -109,51 +160,14 @@ def _decide_and_log(
             yield from chunk
 
     with transaction.atomic():
+        if not serving_version_hold(version=serving.version):
+            raise ServingVersionChanged(
+                f"The production version of {model_name!r} changed while this batch was being prepared; nothing "
+                "was logged. Send it again."
+            )
         decision_rows_insert(scored(), count=len(applications))
-    version = serving.version
-    model, number = version.registered_model.name, str(version.version)
-    declines = sum(row.decision == Decision.DECLINE for row in rows)
-    if declines:
-        PREDICTIONS.labels(model, number, Decision.DECLINE).inc(declines)
-    if len(rows) > declines:
-        PREDICTIONS.labels(model, number, Decision.APPROVE).inc(len(rows) - declines)
+    _count_predictions(serving.version, rows)
     return rows
-
-
-def prediction_create(
-    *, model_name: str, application: Any, client: AbstractBaseUser, request_id: str, received_at: float
-) -> DecisionRow:
-    """Validate one application against the production version of `model_name`, score it
-    and log the decision. `received_at` is the `time.perf_counter()` when the request
-    arrived; the logged latency runs from there.
-
-    Raises `InvalidApplication` (nothing logged), `UnknownModel`, `NoProductionVersion`.
-    """
-    serving = serving_model(model_name=model_name)
-    cleaned, errors = serving.validator.validate(application)
-    if errors:
-        raise InvalidApplication("The application is invalid; it was not scored.", errors)
-    return _decide_and_log(
-        serving=serving, applications=[cleaned], client=client, request_id=request_id, received_at=received_at
-    )[0]
-
-
-def prediction_batch_create(
-    *, model_name: str, body: Any, client: AbstractBaseUser, request_id: str, received_at: float
-) -> list[DecisionRow]:
-    """Validate a batch body `{"applications": [...]}` all or nothing, then score and log
-    every application in one transaction; the decisions come back in input order.
-
-    Raises `InvalidApplication` with errors by index and field (nothing scored or logged),
-    `UnknownModel`, `NoProductionVersion`.
-    """
-    serving = serving_model(model_name=model_name)
-    cleaned, errors = serving.validator.validate_batch(body)
-    if errors:
-        raise InvalidApplication("The batch is invalid; no application in it was scored.", errors)
-    return _decide_and_log(
-        serving=serving, applications=cleaned, client=client, request_id=request_id, received_at=received_at
-    )
 
 
 # --- Outcomes ------------------------------------------------------------------

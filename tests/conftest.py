@@ -137,8 +137,12 @@ def take_to(author: Any, validator: Any, approver: Any) -> Any:
 
 
 @pytest.fixture(autouse=True)
-def empty_cache() -> None:
-    """Throttle counters live in the cache (Redis on CI): no test inherits another's."""
+def empty_caches() -> None:
+    """No test inherits another's throttle counters (the cache; Redis on CI) or the serving
+    model a worker last used (ids are reused after a rollback on SQLite)."""
     from django.core.cache import cache
 
+    from predictions import selectors
+
     cache.clear()
+    selectors._last_served.clear()

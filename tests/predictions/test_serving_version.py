@@ -2,7 +2,9 @@
 the next request without a restart, and no production version means no scoring."""
 
 from governance.models import RegisteredModel
-from governance.services import model_version_register
+from governance.services import model_version_register, model_version_transition
+from predictions import selectors, services
+from predictions.bulk_insert import decision_row_insert_while_serving
 from predictions.models import DecisionLog
 
 from .conftest import PREDICT_URL, as_application, post_json
@@ -45,3 +47,32 @@ def test_another_registered_model_is_chosen_with_the_model_parameter(
     body = post_json(api, f"{PREDICT_URL}?model=loan-default-challenger", application).json()
     assert (body["model"], body["model_version"]) == ("loan-default-challenger", 1)
     assert DecisionLog.objects.get(pk=body["prediction_id"]).model_version == version
+
+
+def test_a_decision_is_never_written_for_a_version_out_of_production(
+    api_user, application, production_version, approver
+):
+    from governance.services import model_version_transition
+
+    serving = selectors.serving_model(model_name="loan-default")
+    cleaned, _ = serving.validator.validate(application)
+    (row,) = services._decide(serving, [cleaned], api_user, "req", 0.0, production_version.created_at)
+    model_version_transition(version_id=production_version.pk, action="retire", actor=approver, comment="out")
+    assert decision_row_insert_while_serving(row) is False
+    assert DecisionLog.objects.count() == 0
+
+
+def test_a_retirement_overtaking_a_worker_stops_scoring_at_once(api, application, production_version, approver):
+    assert post_json(api, PREDICT_URL, application).status_code == 201  # the worker now reuses this version
+    model_version_transition(version_id=production_version.pk, action="retire", actor=approver, comment="out")
+    response = post_json(api, PREDICT_URL, application)
+    assert response.status_code == 503
+    assert DecisionLog.objects.count() == 1
+
+
+def test_a_batch_overtaken_by_a_promotion_is_refused_whole(api, applications, production_version, monkeypatch):
+    monkeypatch.setattr(services, "serving_version_hold", lambda *, version: False)
+    response = post_json(api, f"{PREDICT_URL}batch/", {"applications": applications[:5]})
+    assert response.status_code == 503
+    assert "changed while this batch was being prepared" in response.json()["detail"]
+    assert DecisionLog.objects.count() == 0

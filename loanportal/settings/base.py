@@ -209,6 +209,10 @@ SPECTACULAR_SETTINGS = {
         "IncidentStatusEnum": "monitoring.models.IncidentStatus",
     },
 }
+# Each web worker remembers a valid API token's user and roles this many seconds, saving a
+# query per request; a revoked token, a deactivated user or a removed role takes effect
+# within that time (loanportal/authentication.py). 0 turns it off.
+API_TOKEN_CACHE_SECONDS = env.float("API_TOKEN_CACHE_SECONDS", default=5.0)
 # A batch of 10,000 applications is about 7 MB of compact JSON (9-10 MB indented); bodies
 # above the limit are refused with a JSON 413 before they are read.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=16 * 1024 * 1024)

@@ -14,3 +14,5 @@ STORAGES = {
 # Serve static files straight from the apps: tests never run collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+# Tests change tokens and roles between requests and expect the change at once.
+API_TOKEN_CACHE_SECONDS = 0

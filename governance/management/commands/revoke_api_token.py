@@ -8,7 +8,10 @@ from governance.services import api_token_revoke
 
 
 class Command(BaseCommand):
-    help = "Delete a user's API token; API calls with it are refused from now on."
+    help = (
+        "Delete a user's API token; API calls with it are refused within API_TOKEN_CACHE_SECONDS "
+        "(default 5 s) on every web worker."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("username")

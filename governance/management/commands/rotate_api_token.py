@@ -15,7 +15,10 @@ def portal_user(username: str) -> Any:
 
 
 class Command(BaseCommand):
-    help = "Replace a user's API token and print the new one; the old token stops working at once."
+    help = (
+        "Replace a user's API token and print the new one; the old token stops working within "
+        "API_TOKEN_CACHE_SECONDS (default 5 s) on every web worker."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("username")

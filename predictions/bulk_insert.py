@@ -124,9 +124,9 @@ def decision_rows_insert(rows: Iterable[DecisionRow], *, count: int) -> None:
     prepared by its model field."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql" and count >= COPY_MIN_ROWS:
-            cursor.copy_expert(
-                f"COPY {_TABLE} ({_COLUMNS}) FROM STDIN", _Chunks(_copy_lines(rows)), size=COPY_CHUNK_BYTES
-            )
+            # The size goes positionally: with DEBUG on, Django's CursorDebugWrapper.copy_expert
+            # takes (sql, file, *args) and refuses a `size` keyword.
+            cursor.copy_expert(f"COPY {_TABLE} ({_COLUMNS}) FROM STDIN", _Chunks(_copy_lines(rows)), COPY_CHUNK_BYTES)
             return
         cursor.executemany(
             # Table and column names come from the model; every value is a parameter.

@@ -56,3 +56,14 @@ def test_a_batch_must_hold_one_to_ten_thousand_applications(api, production_vers
         "applications": f"must be a list of 1 to 10,000 applications, not {size:,} applications"
     }
     assert DecisionLog.objects.count() == 0
+
+
+def test_a_batch_is_logged_with_debug_cursors_too(api, applications, production_version):
+    # Capturing queries swaps in Django's debug cursor wrapper, as DEBUG does under make run.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection):
+        response = post_json(api, BATCH_URL, {"applications": applications})
+    assert response.status_code == 201
+    assert DecisionLog.objects.count() == len(applications)

@@ -178,7 +178,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     # JSON only, and strictly: duplicated keys, NaN/Infinity and absurd nesting are a 400.
     "DEFAULT_PARSER_CLASSES": ["loanportal.parsers.StrictJSONParser"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["loanportal.renderers.FastJSONRenderer"],
     "EXCEPTION_HANDLER": "loanportal.exceptions.api_exception_handler",
     # Per API client, fixed windows on the cache (loanportal.throttles): "<n>/<s|min|hour|day>".
     # A loan origination system sends a few requests a second at peak; the limits stop a

@@ -38,12 +38,11 @@ class ClientRateThrottle(SimpleRateThrottle):
         window = int(now // self.duration)
         self.window_end = (window + 1) * self.duration
         key = f"{key}:{window}"
-        self.cache.add(key, 0, timeout=self.duration + 1)
+        # One cache round trip per request: only a window's first request creates its entry.
         try:
             count = self.cache.incr(key)
-        except ValueError:  # the window's entry expired between add and incr
-            self.cache.set(key, 1, timeout=self.duration + 1)
-            count = 1
+        except ValueError:  # no entry yet for this window
+            count = 1 if self.cache.add(key, 1, timeout=self.duration + 1) else self.cache.incr(key)
         return count is None or count <= self.num_requests
 
     def wait(self) -> float:

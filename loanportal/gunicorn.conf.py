@@ -39,3 +39,27 @@ def child_exit(server: Any, worker: Any) -> None:
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+
+
+def post_worker_init(worker: Any) -> None:
+    """Import the URLconf (views, serializers: ~130 ms) and load the default model before
+    the worker takes requests, so that no client waits for either, not even after
+    `max_requests` recycles the worker. Without a production version or a database the
+    first request simply tries again."""
+    from django.conf import settings
+    from django.db import connections
+    from django.urls import get_resolver
+
+    from predictions.errors import NoProductionVersion, UnknownModel
+    from predictions.selectors import serving_model
+
+    get_resolver().url_patterns  # noqa: B018 - importing every view is the point
+    try:
+        serving_model(model_name=settings.DEFAULT_MODEL_NAME)
+    except (NoProductionVersion, UnknownModel) as reason:
+        worker.log.info("Model not loaded ahead: %s", reason.message)
+    except Exception as error:  # the database may be down; requests will report it
+        worker.log.warning("Model not loaded ahead: %s", error)
+    finally:
+        # Requests run on other threads with their own connections; this one would idle.
+        connections.close_all()

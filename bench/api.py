@@ -204,7 +204,7 @@ def line(label: str, value: str, target: str, ok: bool) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--port", type=int, default=8765)
-    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "4")))
+    parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", "2")))
     parser.add_argument("--requests", type=int, default=2000, help="sequential requests at concurrency 1")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of the concurrency-8 run")
     parser.add_argument("--batches", type=int, default=3, help="batches of 10,000 (the median is reported)")

@@ -20,7 +20,6 @@ from .serializers import (
     VersionSummarySerializer,
 )
 from .services import model_version_transition
-from .workflow import WorkflowError
 
 # Everyone who works in the portal may read the registry; API clients (loan origination
 # systems) may not, since version details carry the audit trail.
@@ -102,16 +101,13 @@ class VersionTransition(APIView):
         get_object_or_404(ModelVersion, pk=pk)
         body = TransitionRequestSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        try:
-            model_version_transition(
-                version_id=pk,
-                action=action,
-                actor=request.user,
-                comment=body.validated_data["comment"],
-                waivers=body.validated_data["waivers"],
-                request_id=request.request_id,
-            )
-        except WorkflowError as error:
-            return Response({"detail": error.message}, status=error.status_code)
+        model_version_transition(
+            version_id=pk,
+            action=action,
+            actor=request.user,
+            comment=body.validated_data["comment"],
+            waivers=body.validated_data["waivers"],
+            request_id=request.request_id,
+        )
         version = VersionDetail().get_queryset().get(pk=pk)
         return Response(VersionDetailSerializer(version).data, status=status.HTTP_200_OK)

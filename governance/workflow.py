@@ -16,18 +16,14 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from loanportal.exceptions import ServiceError
+
 from .models import Action, ModelVersion, VersionState
 from .roles import Role, user_roles
 
 
-class WorkflowError(Exception):
+class WorkflowError(ServiceError):
     """A workflow action that did not happen; `message` is meant for a person."""
-
-    status_code = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class WorkflowRefused(WorkflowError):

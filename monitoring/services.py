@@ -30,6 +30,7 @@ from django.utils import timezone
 from governance.ml.fairness import group_fairness
 from governance.models import EventKind, GovernanceEvent, ModelVersion, RegisteredModel
 from governance.roles import Role, user_roles
+from loanportal.exceptions import ServiceError
 from predictions.models import DecisionLog
 
 from . import rules
@@ -73,14 +74,8 @@ WORK_ROLES = (Role.DATA_SCIENTIST, Role.MODEL_VALIDATOR, Role.MODEL_APPROVER)
 READ_ROLES = (*WORK_ROLES, Role.COMPLIANCE_OFFICER)
 
 
-class IncidentError(Exception):
+class IncidentError(ServiceError):
     """An incident action that did not happen; `message` is meant for a person."""
-
-    status_code = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 class IncidentRefused(IncidentError):

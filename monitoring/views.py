@@ -35,7 +35,6 @@ from .serializers import (
 from .services import (
     READ_ROLES,
     WORK_ROLES,
-    IncidentError,
     incident_acknowledge,
     incident_resolve,
     monitoring_runs_request,
@@ -213,11 +212,8 @@ class IncidentActionView(APIView):
         params.is_valid(raise_exception=True)
         get_object_or_404(Incident, pk=pk)
         note = params.validated_data["note"]
-        try:
-            if self.incident_action == "resolve":
-                incident = incident_resolve(incident_id=pk, actor=request.user, note=note)
-            else:
-                incident = incident_acknowledge(incident_id=pk, actor=request.user, note=note)
-        except IncidentError as error:
-            return Response({"detail": error.message}, status=error.status_code)
+        if self.incident_action == "resolve":
+            incident = incident_resolve(incident_id=pk, actor=request.user, note=note)
+        else:
+            incident = incident_acknowledge(incident_id=pk, actor=request.user, note=note)
         return Response(IncidentSerializer(incident).data)

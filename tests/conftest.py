@@ -136,6 +136,11 @@ def take_to(author: Any, validator: Any, approver: Any) -> Any:
     return take
 
 
+@pytest.fixture
+def production_version(draft_version: ModelVersion, take_to: Any) -> ModelVersion:
+    return take_to(draft_version, "production")
+
+
 @pytest.fixture(autouse=True)
 def empty_caches() -> None:
     """No test inherits another's throttle counters (the cache; Redis on CI) or the serving

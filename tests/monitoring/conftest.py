@@ -22,11 +22,6 @@ def scorer(training_result: Any) -> Scorer:
 
 
 @pytest.fixture
-def production_version(draft_version: ModelVersion, take_to: Any) -> ModelVersion:
-    return take_to(draft_version, "production")
-
-
-@pytest.fixture
 def api_client_user(make_user: Any) -> Any:
     return make_user("scoring-client", Role.API_CLIENT)
 

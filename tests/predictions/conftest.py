@@ -35,11 +35,6 @@ def post_json(client: APIClient, url: str, body: Any, **extra: Any) -> Any:
 
 
 @pytest.fixture
-def production_version(draft_version: ModelVersion, take_to: Any) -> ModelVersion:
-    return take_to(draft_version, "production")
-
-
-@pytest.fixture
 def api_user(make_user: Any) -> Any:
     return make_user("los-client", Role.API_CLIENT)
 

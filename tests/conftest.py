@@ -1,17 +1,25 @@
-"""Shared fixtures: demo users per role, a model trained once per session, registered versions."""
+"""Shared fixtures: demo users per role, a model trained once per session, registered versions,
+and a decision log written as the API would write it."""
 
+import uuid
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
 import pytest
 from django.conf import settings
 
 from governance.ml.dataset import Dataset, load_dataset
 from governance.ml.demo_data import generate, write_csv
+from governance.ml.scorer import Scorer
 from governance.ml.training import TrainingResult, train
 from governance.models import ModelVersion, RegisteredModel
 from governance.roles import Role
 from governance.services import model_version_register, model_version_transition, portal_user_provision
+from predictions.models import DecisionLog, Outcome
 
 REAL_DATA = Path(settings.BASE_DIR).parent / "shared" / "data" / "loan_default.csv"
 DEMO_ROWS = 6000
@@ -85,6 +93,17 @@ def approver(make_user: Any) -> Any:
 
 
 @pytest.fixture
+def api_client_user(make_user: Any) -> Any:
+    """A loan origination system's user."""
+    return make_user("los-client", Role.API_CLIENT)
+
+
+@pytest.fixture
+def compliance_officer(make_user: Any) -> Any:
+    return make_user("cora-compliance", Role.COMPLIANCE_OFFICER)
+
+
+@pytest.fixture
 def registered_model(db: Any) -> RegisteredModel:
     return RegisteredModel.objects.create(name="loan-default", purpose="Default risk", owner="Retail Credit Risk")
 
@@ -139,6 +158,64 @@ def take_to(author: Any, validator: Any, approver: Any) -> Any:
 @pytest.fixture
 def production_version(draft_version: ModelVersion, take_to: Any) -> ModelVersion:
     return take_to(draft_version, "production")
+
+
+@pytest.fixture(scope="session")
+def scorer(training_result: Any) -> Scorer:
+    return Scorer(training_result.document)
+
+
+@pytest.fixture
+def log_decisions(scorer: Scorer, api_client_user: Any) -> Any:
+    """Write decision-log rows for `frame` at `at` (one time, or one per row): encoded
+    features and probabilities from the model unless given, decisions by the version's
+    threshold unless given, and outcomes when `defaulted` is given."""
+
+    def log(
+        version: ModelVersion,
+        frame: pd.DataFrame,
+        *,
+        at: datetime | Sequence[datetime],
+        probabilities: Sequence[float] | None = None,
+        decisions: Sequence[str] | None = None,
+        defaulted: Sequence[bool] | None = None,
+    ) -> list[DecisionLog]:
+        encoded = scorer.encoder.encode_frame(frame)
+        if probabilities is None:
+            probabilities = scorer.probabilities(scorer.encoder.model_matrix(encoded))
+        if decisions is None:
+            decisions = np.where(np.asarray(probabilities) >= version.threshold, "decline", "approve")
+        times = [at] * len(frame) if isinstance(at, datetime) else list(at)
+        records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+        rows = [
+            DecisionLog(
+                request_id=uuid.uuid4().hex,
+                client=api_client_user,
+                model_version=version,
+                inputs=records[i],
+                features=encoded[i].astype("<f8").tobytes(),
+                probability=float(probabilities[i]),
+                decision=str(decisions[i]),
+                risk_band="C",
+                latency_ms=4.0,
+                created_at=times[i],
+            )
+            for i in range(len(frame))
+        ]
+        DecisionLog.objects.bulk_create(rows)
+        if defaulted is not None:
+            Outcome.objects.bulk_create(
+                Outcome(
+                    decision_log=row,
+                    defaulted=bool(defaulted[i]),
+                    observed_at=row.created_at + timedelta(days=365),
+                    recorded_by=api_client_user,
+                )
+                for i, row in enumerate(rows)
+            )
+        return rows
+
+    return log
 
 
 @pytest.fixture(autouse=True)

@@ -72,7 +72,3 @@ def log_in(page: object, username: str, password: str) -> None:
     page.fill("#id_password", password)
     page.click("input[type=submit]")
     page.wait_for_url("**/admin/")
-
-
-# Decision-log fixtures shared with the monitoring tests.
-from tests.monitoring.conftest import api_client_user, log_decisions, scorer  # noqa: E402, F401

@@ -51,11 +51,11 @@ def test_resolving_needs_a_note(incident, author):
     assert incident.history.count() == 1
 
 
-def test_compliance_reads_but_cannot_work_incidents(incident, compliance):
+def test_compliance_reads_but_cannot_work_incidents(incident, compliance_officer):
     with pytest.raises(IncidentRefused):
-        incident_acknowledge(incident_id=incident.pk, actor=compliance)
+        incident_acknowledge(incident_id=incident.pk, actor=compliance_officer)
     with pytest.raises(IncidentRefused):
-        incident_resolve(incident_id=incident.pk, actor=compliance, note="Fine by me")
+        incident_resolve(incident_id=incident.pk, actor=compliance_officer, note="Fine by me")
     incident.refresh_from_db()
     assert incident.status == "open"
 
@@ -106,8 +106,8 @@ def test_admin_acknowledges_and_resolves_through_the_queue(incident, client, app
     assert "Resolved: Rescaled feed fixed." in page.content.decode()  # the history table
 
 
-def test_admin_offers_no_incident_actions_to_compliance(incident, client, compliance):
-    client.force_login(compliance)
+def test_admin_offers_no_incident_actions_to_compliance(incident, client, compliance_officer):
+    client.force_login(compliance_officer)
     queue = client.get("/admin/monitoring/incident/")
     assert queue.status_code == 200
     assert "acknowledge_selected" not in queue.content.decode()

@@ -23,8 +23,8 @@ def monitored(production_version, log_decisions):
     return production_version
 
 
-def test_the_page_charts_drift_score_fairness_and_lists_incidents(monitored, client, compliance):
-    client.force_login(compliance)  # read-only roles see it too
+def test_the_page_charts_drift_score_fairness_and_lists_incidents(monitored, client, compliance_officer):
+    client.force_login(compliance_officer)  # read-only roles see it too
     response = client.get(f"/admin/monitoring/monitoredversion/{monitored.pk}/monitoring/")
     assert response.status_code == 200
     page = response.content.decode()

@@ -11,7 +11,6 @@ from rest_framework.test import APIClient
 from governance.ml.dataset import Dataset
 from governance.ml.fields import APPLICATION_FIELDS
 from governance.models import ModelVersion
-from governance.roles import Role
 from governance.selectors import model_version_scorer
 from governance.services import api_token_issue
 
@@ -35,19 +34,14 @@ def post_json(client: APIClient, url: str, body: Any, **extra: Any) -> Any:
 
 
 @pytest.fixture
-def api_user(make_user: Any) -> Any:
-    return make_user("los-client", Role.API_CLIENT)
-
-
-@pytest.fixture
-def api(api_user: Any) -> APIClient:
+def api(api_client_user: Any) -> APIClient:
     """A loan origination system's API client."""
-    return token_client(api_user)
+    return token_client(api_client_user)
 
 
 @pytest.fixture
-def compliance(make_user: Any) -> APIClient:
-    return token_client(make_user("carla-compliance", Role.COMPLIANCE_OFFICER))
+def compliance(compliance_officer: Any) -> APIClient:
+    return token_client(compliance_officer)
 
 
 @pytest.fixture

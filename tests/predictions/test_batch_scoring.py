@@ -8,7 +8,7 @@ from predictions.models import DecisionLog
 from .conftest import BATCH_URL, features_of, post_json
 
 
-def test_a_batch_is_scored_and_logged_in_order(api, api_user, applications, scored_frame, production_version):
+def test_a_batch_is_scored_and_logged_in_order(api, api_client_user, applications, scored_frame, production_version):
     response = post_json(api, BATCH_URL, {"applications": applications}, HTTP_X_REQUEST_ID="nightly-batch-7")
     assert response.status_code == 201
     results = response.json()["results"]
@@ -22,7 +22,7 @@ def test_a_batch_is_scored_and_logged_in_order(api, api_user, applications, scor
     assert len(rows) == 150
     for sent, result in zip(applications, results, strict=True):
         row = rows[result["prediction_id"]]
-        assert row.request_id == "nightly-batch-7" and row.client == api_user
+        assert row.request_id == "nightly-batch-7" and row.client == api_client_user
         assert {k: v for k, v in row.inputs.items() if v is not None} == sent
         assert len(row.inputs) == 28 and len(features_of(row.features)) == 28
         assert (row.probability, row.decision, row.reason_codes) == (

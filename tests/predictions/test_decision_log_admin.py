@@ -48,7 +48,7 @@ def exported(browser, query: str = "") -> list[dict[str, str]]:
 
 
 def test_compliance_lists_decisions_filtered_by_decision_version_client_and_date(
-    compliance_browser, logged, production_version, api_user, make_user, register_version, take_to, applications
+    compliance_browser, logged, production_version, api_client_user, make_user, register_version, take_to, applications
 ):
     newer = take_to(register_version(), "production")
     other_client = token_client(make_user("second-los", Role.API_CLIENT))
@@ -69,7 +69,7 @@ def test_compliance_lists_decisions_filtered_by_decision_version_client_and_date
     assert filtered.context["cl"].result_count == declines
     every_filter = {
         "model_version__id__exact": production_version.pk,
-        "client__id__exact": api_user.pk,
+        "client__id__exact": api_client_user.pk,
         "created_at__date__gte": timezone.now().date().isoformat(),
         "created_at__date__lte": timezone.now().date().isoformat(),
     }

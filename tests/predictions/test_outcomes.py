@@ -32,14 +32,14 @@ def outcome_url(prediction_id: str) -> str:
     return f"{PREDICT_URL}{prediction_id}/outcome/"
 
 
-def test_an_outcome_is_recorded_once_and_the_same_again_changes_nothing(api, api_user, prediction_ids, later):
+def test_an_outcome_is_recorded_once_and_the_same_again_changes_nothing(api, api_client_user, prediction_ids, later):
     first = post_json(api, outcome_url(prediction_ids[0]), {"defaulted": True, "observed_at": later})
     assert first.status_code == 201
     assert first.json()["defaulted"] is True and first.json()["observed_at"] == later
     again = post_json(api, outcome_url(prediction_ids[0]), {"defaulted": True, "observed_at": later})
     assert again.status_code == 200 and again.json() == first.json()
     outcome = Outcome.objects.get()
-    assert (outcome.defaulted, outcome.recorded_by) == (True, api_user)
+    assert (outcome.defaulted, outcome.recorded_by) == (True, api_client_user)
 
 
 @pytest.mark.parametrize("change", ["defaulted", "observed_at"])

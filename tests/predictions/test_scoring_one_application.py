@@ -60,7 +60,7 @@ def test_the_probability_is_the_models_own(api, application, scored_frame, produ
 
 
 def test_the_decision_is_logged_with_request_client_version_inputs_and_encoded_features(
-    api, api_user, application, production_version
+    api, api_client_user, application, production_version
 ):
     response = post_json(api, PREDICT_URL, application, HTTP_X_REQUEST_ID="los-2026-000123")
     body = response.json()
@@ -68,7 +68,7 @@ def test_the_decision_is_logged_with_request_client_version_inputs_and_encoded_f
     row = DecisionLog.objects.get()
     assert str(row.pk) == body["prediction_id"]
     assert row.request_id == "los-2026-000123"
-    assert row.client == api_user and row.model_version == production_version
+    assert row.client == api_client_user and row.model_version == production_version
     assert sorted(row.inputs) == sorted(f["name"] for f in production_version.feature_schema["fields"])
     assert {k: v for k, v in row.inputs.items() if v is not None} == application
     scorer = model_version_scorer(version=production_version)

@@ -50,13 +50,13 @@ def test_another_registered_model_is_chosen_with_the_model_parameter(
 
 
 def test_a_decision_is_never_written_for_a_version_out_of_production(
-    api_user, application, production_version, approver
+    api_client_user, application, production_version, approver
 ):
     from governance.services import model_version_transition
 
     serving = selectors.serving_model(model_name="loan-default")
     cleaned, _ = serving.validator.validate(application)
-    (row,) = services._decide(serving, [cleaned], api_user, "req", 0.0, production_version.created_at)
+    (row,) = services._decide(serving, [cleaned], api_client_user, "req", 0.0, production_version.created_at)
     model_version_transition(version_id=production_version.pk, action="retire", actor=approver, comment="out")
     assert decision_row_insert_while_serving(row) is False
     assert DecisionLog.objects.count() == 0

@@ -46,9 +46,9 @@ def test_every_endpoint_answers_401_without_a_token_or_with_a_wrong_one(decision
     assert DecisionLog.objects.count() == 1
 
 
-def test_a_deactivated_client_is_refused(api, api_user, application, production_version):
-    api_user.is_active = False
-    api_user.save()
+def test_a_deactivated_client_is_refused(api, api_client_user, application, production_version):
+    api_client_user.is_active = False
+    api_client_user.save()
     assert post_json(api, PREDICT_URL, application).status_code == 401
 
 

@@ -76,7 +76,7 @@ class World:
         return as_application(frame.iloc[0].to_dict())
 
     def decision(self) -> str:
-        client = token_client(self.fixture("api_client_principal"))
+        client = token_client(self.fixture("api_client_user"))
         response = client.post("/api/v1/predictions/", self.application(), format="json")
         assert response.status_code == 201, response.content
         return response.json()["prediction_id"]
@@ -222,24 +222,17 @@ def token_client(user: Any) -> APIClient:
 
 
 @pytest.fixture
-def api_client_principal(make_user: Any) -> Any:
-    return make_user("los-client", API)
-
-
-@pytest.fixture
 def principal_user(request: pytest.FixtureRequest, make_user: Any) -> Any:
     """The user behind a principal; the role users are the workflow fixtures' users, so the
     Data Scientist is the versions' author and the validator and approver are independent."""
     principal = request.param
-    by_role = {DS: "author", MV: "validator", MA: "approver", API: "api_client_principal"}
+    by_role = {DS: "author", MV: "validator", MA: "approver", CO: "compliance_officer", API: "api_client_user"}
     if principal == "anonymous":
         return None
     if principal == "no role":
         return make_user("nora-norole")
     if principal == "superuser":
         return get_user_model().objects.create_superuser("root-admin", password="a long superuser password")
-    if principal == CO:
-        return make_user("cora-compliance", CO)
     return request.getfixturevalue(by_role[principal])
 
 

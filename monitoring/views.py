@@ -8,7 +8,9 @@ credentials: 401.
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import slug_re
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -61,6 +63,8 @@ class MonitoringRole(BasePermission):
 
 def _registered_model(name: str | None) -> RegisteredModel:
     name = name or settings.DEFAULT_MODEL_NAME
+    if not slug_re.fullmatch(name):  # names nothing; PostgreSQL would refuse a NUL in it with a 500
+        raise Http404
     return get_object_or_404(RegisteredModel, name=name)
 
 

@@ -5,6 +5,8 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from loanportal.serializer_fields import StrictCharField
+
 from .models import ModelVersion, RegisteredModel, Transition, VersionState
 
 
@@ -73,9 +75,9 @@ class RegisteredModelSerializer(serializers.ModelSerializer):
 
 
 class TransitionRequestSerializer(serializers.Serializer):
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=4000, default="")
+    comment = StrictCharField(required=False, allow_blank=True, max_length=4000, default="")
     waivers = serializers.DictField(
-        child=serializers.CharField(allow_blank=True, max_length=4000),
+        child=StrictCharField(allow_blank=True, max_length=4000),
         required=False,
         default=dict,
         help_text="Finding id (validate) or fairness gate id such as FAIRNESS:Gender (promote, rollback) "

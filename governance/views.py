@@ -2,7 +2,7 @@
 
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from loanportal.permissions import roles_required
+from loanportal.schema import refusal_responses
 
 from .models import ModelVersion, RegisteredModel, Transition
 from .roles import STAFF_ROLES
@@ -77,10 +78,15 @@ class VersionTransition(APIView):
         request=TransitionRequestSerializer,
         responses={
             200: VersionDetailSerializer,
-            403: OpenApiResponse(description="Refused: role, four-eyes review, a gate or a missing waiver. Recorded."),
-            404: OpenApiResponse(description="No such version."),
-            409: OpenApiResponse(
-                description="The version's state does not allow the action, or another action won a race."
+            **refusal_responses(
+                403,
+                404,
+                409,
+                meanings={
+                    403: "Refused: role, four-eyes review, a gate or a missing waiver. Recorded.",
+                    404: "No such version.",
+                    409: "The version's state does not allow the action, or another action won a race.",
+                },
             ),
         },
         examples=[

@@ -4,7 +4,18 @@ from typing import Any
 
 from rest_framework import serializers
 
-from .models import DriftResult, FairnessResult, Incident, MonitoringRun, PerformanceCohort
+from loanportal.serializer_fields import StrictCharField, StrictIntegerField, StrictSlugField
+
+from .models import (
+    DriftResult,
+    FairnessResult,
+    Incident,
+    IncidentKind,
+    IncidentStatus,
+    MonitoringRun,
+    PerformanceCohort,
+    Severity,
+)
 
 
 class DriftResultSerializer(serializers.ModelSerializer):
@@ -104,18 +115,18 @@ class RunDetailSerializer(RunSerializer):
 
 
 class DriftRunRequestSerializer(serializers.Serializer):
-    model = serializers.SlugField(required=False, help_text="Registered model name (default: the portal's default).")
-    window_hours = serializers.IntegerField(min_value=1, max_value=24 * 31, default=1)
+    model = StrictSlugField(required=False, help_text="Registered model name (default: the portal's default).")
+    window_hours = StrictIntegerField(min_value=1, max_value=24 * 31, default=1)
     window_end = serializers.DateTimeField(
         required=False, help_text="On the hour, with a time zone; default: the start of the current hour."
     )
 
 
 class IncidentSerializer(serializers.ModelSerializer):
-    model = serializers.CharField(source="model_version.registered_model.name", default=None)
-    version = serializers.IntegerField(source="model_version.version", default=None)
-    owner = serializers.CharField(source="owner.get_username", default=None)
-    resolved_by = serializers.CharField(source="resolved_by.get_username", default=None)
+    model = serializers.CharField(source="model_version.registered_model.name", default=None, allow_null=True)
+    version = serializers.IntegerField(source="model_version.version", default=None, allow_null=True)
+    owner = serializers.CharField(source="owner.get_username", default=None, allow_null=True)
+    resolved_by = serializers.CharField(source="resolved_by.get_username", default=None, allow_null=True)
 
     class Meta:
         model = Incident
@@ -142,5 +153,15 @@ class IncidentSerializer(serializers.ModelSerializer):
         )
 
 
+class IncidentFilterSerializer(serializers.Serializer):
+    """The incident list's query parameters: an unknown status, severity or kind is a
+    mistake to report, not a filter that quietly matches nothing."""
+
+    status = serializers.ChoiceField(IncidentStatus.choices, required=False)
+    severity = serializers.ChoiceField(Severity.choices, required=False)
+    kind = serializers.ChoiceField(IncidentKind.choices, required=False)
+    model = serializers.CharField(required=False, help_text="Registered model name.")
+
+
 class IncidentActionSerializer(serializers.Serializer):
-    note = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    note = StrictCharField(required=False, allow_blank=True, default="", max_length=5000)

@@ -8,7 +8,9 @@ credentials: 401.
 from typing import Any
 
 from django.conf import settings
+from django.core.validators import slug_re
 from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
@@ -22,12 +24,15 @@ from rest_framework.views import APIView
 
 from governance.models import RegisteredModel
 from governance.roles import user_roles
+from loanportal.pagination import query_int
+from loanportal.schema import refusal_responses
 
 from .models import FINISHED_STATUSES, Incident, JobKind, Trigger
 from .selectors import runs_for_model
 from .serializers import (
     DriftRunRequestSerializer,
     IncidentActionSerializer,
+    IncidentFilterSerializer,
     IncidentSerializer,
     RunDetailSerializer,
     RunSerializer,
@@ -43,6 +48,7 @@ from .tasks import runs_enqueue
 from .windows import WindowError, hour_window
 
 HISTORY_LIMIT, HISTORY_LIMIT_MAX = 100, 1000
+UNKNOWN_MODEL = "No registered model of that name."
 
 
 class MonitoringRole(BasePermission):
@@ -57,20 +63,9 @@ class MonitoringRole(BasePermission):
 
 def _registered_model(name: str | None) -> RegisteredModel:
     name = name or settings.DEFAULT_MODEL_NAME
+    if not slug_re.fullmatch(name):  # names nothing; PostgreSQL would refuse a NUL in it with a 500
+        raise Http404
     return get_object_or_404(RegisteredModel, name=name)
-
-
-def _int_param(request: Request, name: str, default: int | None, maximum: int | None = None) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError({name: "Must be a whole number."}) from None
-    if value < 1 or (maximum is not None and value > maximum):
-        raise ValidationError({name: f"Must be between 1 and {maximum}."})
-    return value
 
 
 RESULTS_PARAMETERS = [
@@ -96,15 +91,23 @@ class RunResultsView(APIView):
     permission_classes = [MonitoringRole]
     kind: JobKind = JobKind.DRIFT
 
-    @extend_schema(parameters=RESULTS_PARAMETERS, responses=RESULTS_RESPONSE)
+    @extend_schema(
+        parameters=RESULTS_PARAMETERS,
+        responses={
+            200: RESULTS_RESPONSE,
+            **refusal_responses(
+                400, 404, meanings={400: "`version` or `limit` is not a whole number in range.", 404: UNKNOWN_MODEL}
+            ),
+        },
+    )
     def get(self, request: Request) -> Response:
         registered_model = _registered_model(request.query_params.get("model"))
         runs = runs_for_model(
             kind=self.kind,
             model_name=registered_model.name,
-            version_number=_int_param(request, "version", None),
+            version_number=query_int(request, "version", default=None),
         )
-        history = list(runs[: _int_param(request, "limit", HISTORY_LIMIT, HISTORY_LIMIT_MAX)])
+        history = list(runs[: query_int(request, "limit", default=HISTORY_LIMIT, maximum=HISTORY_LIMIT_MAX)])
         latest = next((r for r in history if r.status in FINISHED_STATUSES), None)
         return Response(
             {
@@ -131,6 +134,7 @@ class DriftRunView(APIView):
             200: inline_serializer(
                 "DriftRunDone", {"runs": RunDetailSerializer(many=True), "results": serializers.CharField()}
             ),
+            **refusal_responses(404, meanings={404: UNKNOWN_MODEL}),
         },
     )
     def post(self, request: Request) -> Response:
@@ -170,27 +174,28 @@ class IncidentListView(generics.ListAPIView):
     serializer_class = IncidentSerializer
 
     @extend_schema(
-        parameters=[
-            OpenApiParameter("status", str, enum=["open", "acknowledged", "resolved"]),
-            OpenApiParameter("severity", str, enum=["P0", "P1", "P2", "P3"]),
-            OpenApiParameter("kind", str),
-            OpenApiParameter("model", str),
-        ]
+        parameters=[IncidentFilterSerializer],
+        responses={
+            200: IncidentSerializer(many=True),
+            **refusal_responses(400, meanings={400: "A filter or `limit`/`offset` is not a value it may take."}),
+        },
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Incident]:
         incidents = Incident.objects.select_related("model_version__registered_model", "owner", "resolved_by")
-        params = self.request.query_params
+        # A plain dict: given the QueryDict, DRF would read `?status=` as no filter at all.
+        filters = IncidentFilterSerializer(data=self.request.query_params.dict())
+        filters.is_valid(raise_exception=True)
         for param, lookup in (
             ("status", "status"),
             ("severity", "severity"),
             ("kind", "kind"),
             ("model", "model_version__registered_model__name"),
         ):
-            if params.get(param):
-                incidents = incidents.filter(**{lookup: params[param]})
+            if param in filters.validated_data:
+                incidents = incidents.filter(**{lookup: filters.validated_data[param]})
         return incidents.order_by("-last_seen", "-id")
 
 
@@ -206,7 +211,15 @@ class IncidentActionView(APIView):
     permission_classes = [MonitoringRole]
     incident_action = "acknowledge"
 
-    @extend_schema(request=IncidentActionSerializer, responses=IncidentSerializer)
+    @extend_schema(
+        request=IncidentActionSerializer,
+        responses={
+            200: IncidentSerializer,
+            **refusal_responses(
+                409, meanings={409: "The incident's status does not allow the action (e.g. it is already resolved)."}
+            ),
+        },
+    )
     def post(self, request: Request, pk: int) -> Response:
         params = IncidentActionSerializer(data=request.data)
         params.is_valid(raise_exception=True)

@@ -12,6 +12,7 @@ from typing import Any
 from rest_framework import serializers
 
 from governance.ml.fields import APPLICATION_FIELDS, NUMERIC_FIELDS
+from loanportal.serializer_fields import StrictBooleanField, StrictUUIDField
 
 from .bulk_insert import DecisionRow
 from .models import Decision, DecisionLog, Outcome
@@ -71,17 +72,6 @@ def decision_record_representation(decision: DecisionLog) -> dict[str, Any]:
 # --- Inputs ------------------------------------------------------------------
 
 
-class StrictBooleanField(serializers.BooleanField):
-    """Only JSON true or false: "yes", 1 or "false" are refused, not guessed at."""
-
-    default_error_messages = {"invalid": "Must be true or false."}
-
-    def to_internal_value(self, data: Any) -> bool:
-        if type(data) is not bool:
-            self.fail("invalid")
-        return data
-
-
 class OutcomeSerializer(serializers.Serializer):
     defaulted = StrictBooleanField(help_text="true if the applicant defaulted, false if not.")
     observed_at = serializers.DateTimeField(
@@ -91,7 +81,7 @@ class OutcomeSerializer(serializers.Serializer):
 
 
 class OutcomeBulkItemSerializer(OutcomeSerializer):
-    prediction_id = serializers.UUIDField()
+    prediction_id = StrictUUIDField()
 
 
 class OutcomeBulkSerializer(serializers.Serializer):
@@ -173,10 +163,3 @@ class DecisionRecordSerializer(PredictionSerializer):
 class OutcomeBulkResponseSerializer(serializers.Serializer):
     recorded = serializers.IntegerField(help_text="Outcomes recorded by this request.")
     unchanged = serializers.IntegerField(help_text="Outcomes that were already recorded identically.")
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    errors = serializers.DictField(
-        help_text="Per field (or per index, then field, for batches) what is wrong; empty when not about input."
-    )

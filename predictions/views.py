@@ -19,6 +19,7 @@ from rest_framework.views import APIView
 from governance.roles import Role
 from loanportal.authentication import PortalTokenAuthentication
 from loanportal.permissions import roles_required
+from loanportal.schema import refusal_responses
 from loanportal.throttles import BatchRateThrottle, ClientRateThrottle
 
 from . import examples
@@ -28,7 +29,6 @@ from .serializers import (
     BatchRequestSerializer,
     BatchResponseSerializer,
     DecisionRecordSerializer,
-    ErrorSerializer,
     OutcomeBulkResponseSerializer,
     OutcomeBulkSerializer,
     OutcomeResponseSerializer,
@@ -48,9 +48,7 @@ MODEL_PARAMETER = OpenApiParameter(
 
 
 def _errors(*statuses: int) -> dict[int, OpenApiResponse]:
-    return {
-        status: OpenApiResponse(ErrorSerializer, description=examples.ERROR_MEANINGS[status]) for status in statuses
-    }
+    return refusal_responses(*statuses, meanings=examples.ERROR_MEANINGS)
 
 
 class ClientAPIView(APIView):

@@ -187,8 +187,8 @@ REST_FRAMEWORK = {
         "api": env.str("API_THROTTLE_RATE", default="1200/min"),
         "api-batch": env.str("API_BATCH_THROTTLE_RATE", default="30/min"),
     },
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    "DEFAULT_SCHEMA_CLASS": "loanportal.schema.PortalAutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "loanportal.pagination.StrictLimitOffsetPagination",
     "PAGE_SIZE": 100,
 }
 SPECTACULAR_SETTINGS = {

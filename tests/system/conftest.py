@@ -232,6 +232,13 @@ def portal(transactional_db: None, tmp_path: Path) -> Iterator[Portal]:
             process.stop()
         database_proxy.close()
         redis_proxy.close()
+        # A killed process's PostgreSQL backend may outlive it for a moment (or wait on a
+        # lock); the test database is flushed and dropped after this.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
 
 
 @pytest.fixture

@@ -19,56 +19,23 @@ the end-to-end figures. Every loop is bounded in requests and time.
 """
 
 import argparse
-import http.client
-import io
 import json
 import os
-import secrets
-import signal
 import statistics
-import subprocess  # nosec B404
-import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loanportal.settings.local")
-os.environ["DEMO_MODE"] = "true"
-os.environ["DJANGO_DEBUG"] = "false"
+import numpy as np
+from django.conf import settings
+from prometheus_client.parser import text_string_to_metric_families
+from support import BATCH, PREDICT, Api, applications, expect, gunicorn, prepare
 
-import django  # noqa: E402
-
-django.setup()
-
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
-
-from governance.ml.demo_data import generate  # noqa: E402
-from governance.ml.fields import APPLICATION_FIELDS, CSV_COLUMN_RENAMES  # noqa: E402
-from governance.selectors import model_version_scorer  # noqa: E402
-from governance.services import api_token_issue  # noqa: E402
-from predictions.models import DecisionLog  # noqa: E402
-from predictions.selectors import serving_model  # noqa: E402
+from governance.selectors import model_version_scorer
+from predictions.models import DecisionLog
+from predictions.selectors import serving_model
 
 TARGETS = {"scoring_ms": 0.2, "p50_ms": 3.0, "p99_ms": 10.0, "rps": 500.0, "batch_s": 1.0}
-PREDICT = "/api/v1/predictions/"
-BATCH = "/api/v1/predictions/batch/"
-
-
-def applications(count: int) -> list[dict[str, Any]]:
-    """Synthetic demo applications that the serving version accepts."""
-    validator = serving_model(model_name=settings.DEFAULT_MODEL_NAME).validator
-    frame = generate(count * 2, seed=2024).rename(columns=CSV_COLUMN_RENAMES)[list(APPLICATION_FIELDS)]
-    rows = [{k: v for k, v in row.items() if not pd.isna(v)} for row in frame.to_dict("records")]
-    valid = [row for row in rows if not validator.validate(row)[1]]
-    return valid[:count]
 
 
 def scoring_alone(sample: list[dict[str, Any]]) -> tuple[float, float]:
@@ -84,67 +51,6 @@ def scoring_alone(sample: list[dict[str, Any]]) -> tuple[float, float]:
         score.append(scored - started)
         explain.append(time.perf_counter() - scored)
     return statistics.median(score) * 1000, statistics.median(explain) * 1000
-
-
-class Api:
-    """One client connection, kept alive between requests where the server allows it."""
-
-    def __init__(self, port: int, token: str) -> None:
-        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        self.headers = {"Authorization": f"Token {token}", "Content-Type": "application/json"}
-
-    def _send(self, method: str, path: str, body: bytes | None, headers: dict[str, str]) -> tuple[int, bytes]:
-        try:
-            self.connection.request(method, path, body=body, headers=headers)
-        except (BrokenPipeError, ConnectionResetError):
-            # The server closed an idle keep-alive connection before reading this request:
-            # nothing was processed, so sending it again on a new connection is safe.
-            self.connection.close()
-            self.connection.request(method, path, body=body, headers=headers)
-        response = self.connection.getresponse()
-        return response.status, response.read()
-
-    def post(self, path: str, body: bytes) -> tuple[int, bytes]:
-        return self._send("POST", path, body, self.headers)
-
-    def get(self, path: str) -> tuple[int, bytes]:
-        return self._send("GET", path, None, {})
-
-
-def start_gunicorn(port: int, workers: int, log: Any) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "loanportal.settings.production",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "false",
-        "DEMO_MODE": "false",
-        "WEB_CONCURRENCY": str(workers),
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "GUNICORN_ACCESS_LOG": str(settings.VAR_DIR / "bench-access.log"),
-        "PROMETHEUS_MULTIPROC_DIR": str(settings.VAR_DIR / "bench-prometheus"),
-        "API_THROTTLE_RATE": "100000000/min",
-        "API_BATCH_THROTTLE_RATE": "100000/min",
-    }
-    # A fixed argv of our own, no shell (bandit B603).
-    server = subprocess.Popen(  # nosec B603
-        [sys.executable, "-m", "gunicorn", "loanportal.wsgi", "-c", "loanportal/gunicorn.conf.py"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/health/")
-            if connection.getresponse().status == 200:
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.terminate()
-    raise SystemExit(f"gunicorn did not answer on port {port}; see var/bench-gunicorn.log")
 
 
 def sequential(api: Api, bodies: list[bytes], count: int) -> list[float]:
@@ -192,11 +98,6 @@ def predictions_counted(api: Api) -> float:
     )
 
 
-def expect(condition: bool, message: str) -> None:
-    if not condition:
-        raise SystemExit(f"benchmark stopped: {message}")
-
-
 def line(label: str, value: str, target: str, ok: bool) -> None:
     print(f"{label:<46} {value:>14}   target {target:<10} {'ok' if ok else 'MISSED'}")
 
@@ -209,12 +110,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of the concurrency-8 run")
     parser.add_argument("--batches", type=int, default=3, help="batches of 10,000 (the median is reported)")
     args = parser.parse_args()
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
-        raise SystemExit("Set DATABASE_URL to a PostgreSQL database: the targets are for gunicorn + PostgreSQL.")
-
-    call_command("migrate", verbosity=0)
-    call_command("bootstrap_demo", stdout=io.StringIO())
-    token = api_token_issue(user=get_user_model().objects.get(username="api-client"))
+    token = prepare()
     sample = applications(10_000)
     bodies = [json.dumps(application).encode() for application in sample[:1000]]
     batch_body = json.dumps({"applications": sample}).encode()
@@ -237,68 +133,59 @@ def main() -> None:
     print(f"{'  + reason-code contributions (declines only)':<46} {contributions_ms:>11.3f} ms")
 
     rows_before = DecisionLog.objects.count()
-    with open(settings.VAR_DIR / "bench-gunicorn.log", "w") as log:
-        server = start_gunicorn(args.port, args.workers, log)
-        try:
-            api = Api(args.port, token)
-            metrics_before = predictions_counted(api)
-            sequential(api, bodies, 50 * args.workers)  # every worker loads the model
-            phase_start = DecisionLog.objects.count()
-            latencies = np.array(sequential(api, bodies, args.requests)) * 1000
-            p50, p99 = np.percentile(latencies, 50), np.percentile(latencies, 99)
-            in_view = DecisionLog.objects.order_by("-created_at").values_list("latency_ms", flat=True)
-            in_view = np.array(list(in_view[: DecisionLog.objects.count() - phase_start]))
-            line(
-                "concurrency 1: p50 end to end", f"{p50:.2f} ms", f"<= {TARGETS['p50_ms']} ms", p50 <= TARGETS["p50_ms"]
-            )
-            line(
-                "concurrency 1: p99 end to end", f"{p99:.2f} ms", f"<= {TARGETS['p99_ms']} ms", p99 <= TARGETS["p99_ms"]
-            )
-            print(
-                f"{'  of which inside the view (logged latency_ms)':<46} {np.percentile(in_view, 50):>11.2f} ms p50, "
-                f"{np.percentile(in_view, 99):.2f} ms p99"
-            )
+    with gunicorn(args.port, args.workers):
+        api = Api(args.port, token)
+        metrics_before = predictions_counted(api)
+        sequential(api, bodies, 50 * args.workers)  # every worker loads the model
+        phase_start = DecisionLog.objects.count()
+        latencies = np.array(sequential(api, bodies, args.requests)) * 1000
+        p50, p99 = np.percentile(latencies, 50), np.percentile(latencies, 99)
+        in_view = DecisionLog.objects.order_by("-created_at").values_list("latency_ms", flat=True)
+        in_view = np.array(list(in_view[: DecisionLog.objects.count() - phase_start]))
+        line("concurrency 1: p50 end to end", f"{p50:.2f} ms", f"<= {TARGETS['p50_ms']} ms", p50 <= TARGETS["p50_ms"])
+        line("concurrency 1: p99 end to end", f"{p99:.2f} ms", f"<= {TARGETS['p99_ms']} ms", p99 <= TARGETS["p99_ms"])
+        print(
+            f"{'  of which inside the view (logged latency_ms)':<46} {np.percentile(in_view, 50):>11.2f} ms p50, "
+            f"{np.percentile(in_view, 99):.2f} ms p99"
+        )
 
+        rows_start = DecisionLog.objects.count()
+        ok, failed, elapsed = concurrent(args.port, token, bodies, 8, args.seconds)
+        logged = DecisionLog.objects.count() - rows_start
+        rps = ok / elapsed
+        line(
+            "concurrency 8: requests per second",
+            f"{rps:.0f} /s",
+            f">= {TARGETS['rps']:.0f} /s",
+            rps >= TARGETS["rps"],
+        )
+        line(
+            "concurrency 8: log rows == 2xx answers",
+            f"{logged} == {ok}",
+            "equal, 0 errors",
+            logged == ok and failed == 0,
+        )
+
+        times = []
+        for _ in range(args.batches):
             rows_start = DecisionLog.objects.count()
-            ok, failed, elapsed = concurrent(args.port, token, bodies, 8, args.seconds)
-            logged = DecisionLog.objects.count() - rows_start
-            rps = ok / elapsed
-            line(
-                "concurrency 8: requests per second",
-                f"{rps:.0f} /s",
-                f">= {TARGETS['rps']:.0f} /s",
-                rps >= TARGETS["rps"],
-            )
-            line(
-                "concurrency 8: log rows == 2xx answers",
-                f"{logged} == {ok}",
-                "equal, 0 errors",
-                logged == ok and failed == 0,
-            )
+            started = time.perf_counter()
+            status, body = api.post(BATCH, batch_body)
+            times.append(time.perf_counter() - started)
+            expect(status == 201 and len(json.loads(body)["results"]) == 10_000, f"the batch answered {status}")
+            expect(DecisionLog.objects.count() - rows_start == 10_000, "the batch was not logged row for row")
+        batch_s = statistics.median(times)
+        line(
+            f"batch of 10,000 scored and logged (median of {args.batches})",
+            f"{batch_s:.3f} s",
+            f"<= {TARGETS['batch_s']} s",
+            batch_s <= TARGETS["batch_s"],
+        )
+        print(f"{'  batch request body':<46} {len(batch_body) / 1e6:>11.1f} MB")
 
-            times = []
-            for _ in range(args.batches):
-                rows_start = DecisionLog.objects.count()
-                started = time.perf_counter()
-                status, body = api.post(BATCH, batch_body)
-                times.append(time.perf_counter() - started)
-                expect(status == 201 and len(json.loads(body)["results"]) == 10_000, f"the batch answered {status}")
-                expect(DecisionLog.objects.count() - rows_start == 10_000, "the batch was not logged row for row")
-            batch_s = statistics.median(times)
-            line(
-                f"batch of 10,000 scored and logged (median of {args.batches})",
-                f"{batch_s:.3f} s",
-                f"<= {TARGETS['batch_s']} s",
-                batch_s <= TARGETS["batch_s"],
-            )
-            print(f"{'  batch request body':<46} {len(batch_body) / 1e6:>11.1f} MB")
-
-            scored = DecisionLog.objects.count() - rows_before
-            counted = predictions_counted(api) - metrics_before
-            line("/metrics predictions (all workers) == rows", f"{counted:.0f} == {scored}", "equal", counted == scored)
-        finally:
-            server.send_signal(signal.SIGTERM)
-            server.wait(timeout=30)
+        scored = DecisionLog.objects.count() - rows_before
+        counted = predictions_counted(api) - metrics_before
+        line("/metrics predictions (all workers) == rows", f"{counted:.0f} == {scored}", "equal", counted == scored)
 
 
 if __name__ == "__main__":

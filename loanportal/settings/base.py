@@ -116,7 +116,22 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 CELERY_BROKER_URL = REDIS_URL or "filesystem://"
-if not REDIS_URL:
+if REDIS_URL:
+    # With late acks a task whose worker died (killed, OOM, lost host) is never acknowledged;
+    # Redis hands it to another worker this many seconds after it was delivered. It must
+    # exceed the longest task time limit (CELERY_TASK_TIME_LIMIT, 15 min), or a task that
+    # is still running would be delivered a second time.
+    #
+    # When Redis drops the worker's connection (restart, failover), redis-py reconnects on
+    # its own but the worker's blocking BRPOP is never sent again: the worker looks idle and
+    # consumes nothing until kombu's health check, every `health_check_interval` seconds,
+    # finds the BRPOP unanswered and restarts the consumer. kombu's 25 s default left jobs
+    # stalled for about 50 s after Redis came back (tests/system/test_redis_outage.py).
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=60 * 60),
+        "health_check_interval": env.int("CELERY_BROKER_HEALTH_CHECK_INTERVAL", default=10),
+    }
+else:
     _broker_dir = VAR_DIR / "celery-broker"
     (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 from django.conf import settings
 from prometheus_client.parser import text_string_to_metric_families
-from support import BATCH, PREDICT, Api, applications, expect, gunicorn, prepare
+from support import BATCH, PREDICT, Api, applications, expect, gunicorn, prepare, run_concurrently
 
 from governance.selectors import model_version_scorer
 from predictions.models import DecisionLog
@@ -76,13 +76,7 @@ def concurrent(port: int, token: str, bodies: list[bytes], clients: int, seconds
             counts[index][0 if 200 <= status < 300 else 1] += 1
             i += clients
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    elapsed = time.perf_counter() - started
+    elapsed = run_concurrently([threading.Thread(target=run, args=(i,)) for i in range(clients)])
     return sum(c[0] for c in counts), sum(c[1] for c in counts), elapsed
 
 

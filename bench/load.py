@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
-from support import PREDICT, Api, applications, gunicorn, prepare
+from support import PREDICT, Api, applications, gunicorn, prepare, run_concurrently
 
 from predictions.models import DecisionLog
 
@@ -70,12 +70,7 @@ def main() -> int:
             threading.Thread(target=client, args=(args.port, token, bodies, tickets, args.requests, tally))
             for tally in tallies
         ]
-        started = time.perf_counter()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.perf_counter() - started
+        elapsed = run_concurrently(threads)
         rows_added = DecisionLog.objects.count() - rows_before
 
     statuses = np.array([s for t in tallies for s in t.statuses])

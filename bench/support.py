@@ -12,6 +12,7 @@ import secrets
 import signal
 import subprocess  # nosec B404
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -146,3 +147,13 @@ def _wait_until_healthy(server: subprocess.Popen, port: int) -> None:
 def expect(condition: bool, message: str) -> None:
     if not condition:
         raise SystemExit(f"benchmark stopped: {message}")
+
+
+def run_concurrently(threads: list[threading.Thread]) -> float:
+    """Start the load generator's client threads together, wait for all; seconds elapsed."""
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started

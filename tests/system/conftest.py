@@ -31,9 +31,6 @@ from django.db import connection
 from governance.models import ModelVersion
 from governance.services import api_token_issue
 from predictions.selectors import serving_model
-
-# Fixtures shared with the monitoring tests: decision-log rows written as the API would.
-from tests.monitoring.conftest import api_client_user, log_decisions, scorer  # noqa: F401
 from tests.monitoring.support import applications
 from tests.predictions.conftest import as_application
 
@@ -242,7 +239,7 @@ def portal(transactional_db: None, tmp_path: Path) -> Iterator[Portal]:
 
 
 @pytest.fixture
-def client_token(api_client_user: Any) -> str:  # noqa: F811 - the imported fixture
+def client_token(api_client_user: Any) -> str:
     """A loan origination system's API token."""
     return api_token_issue(user=api_client_user)
 

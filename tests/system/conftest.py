@@ -171,12 +171,13 @@ def portal(transactional_db: None, tmp_path: Path) -> Iterator[Portal]:
         }
 
     def start_gunicorn(**extra: str) -> tuple[Process, int]:
-        """One gunicorn worker as the Docker image runs it; returns when /health/ answers."""
+        """gunicorn as the Docker image runs it, one worker unless `WEB_CONCURRENCY` says
+        otherwise; returns when /health/ answers."""
         port = free_port()
         server = Process(
             "gunicorn",
             [sys.executable, "-m", "gunicorn", "loanportal.wsgi", "-c", "loanportal/gunicorn.conf.py"],
-            environment(WEB_CONCURRENCY="1", GUNICORN_BIND=f"127.0.0.1:{port}", **extra),
+            environment(**{"WEB_CONCURRENCY": "1", "GUNICORN_BIND": f"127.0.0.1:{port}", **extra}),
             tmp_path / f"gunicorn-{port}.log",
         )
         processes.append(server)

@@ -2,22 +2,15 @@
 tests/security/test_role_matrix.py)."""
 
 import pytest
-from rest_framework.test import APIClient
 
-from governance.services import api_token_issue
 from monitoring import rules
 from monitoring.models import Incident, JobKind, MonitoringRun
 from monitoring.services import incident_raise
 
+from ..predictions.conftest import token_client
 from .support import WINDOW_END, WINDOW_START, applications, run_job
 
 pytestmark = pytest.mark.django_db
-
-
-def as_user(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user)}")
-    return client
 
 
 @pytest.fixture
@@ -38,7 +31,7 @@ def drifted(production_version, log_decisions):
 def test_drift_results_give_the_latest_run_with_features_and_the_history(drifted, validator):
     older = run_job(JobKind.DRIFT, drifted, WINDOW_START.replace(hour=7), WINDOW_START.replace(hour=8))
     latest = run_job(JobKind.DRIFT, drifted)
-    response = as_user(validator).get("/api/v1/monitoring/drift/", {"model": "loan-default"})
+    response = token_client(validator).get("/api/v1/monitoring/drift/", {"model": "loan-default"})
     assert response.status_code == 200
     body = response.json()
     assert body["model"] == "loan-default"
@@ -54,13 +47,13 @@ def test_drift_results_give_the_latest_run_with_features_and_the_history(drifted
 
 
 def test_unknown_model_is_404(validator):
-    assert as_user(validator).get("/api/v1/monitoring/drift/", {"model": "nope"}).status_code == 404
+    assert token_client(validator).get("/api/v1/monitoring/drift/", {"model": "nope"}).status_code == 404
 
 
 def test_running_drift_on_demand_queues_the_window_once(
     drifted, author, celery_eager, django_capture_on_commit_callbacks
 ):
-    client = as_user(author)
+    client = token_client(author)
     payload = {"model": "loan-default", "window_hours": 1, "window_end": WINDOW_END.isoformat()}
     with django_capture_on_commit_callbacks(execute=True):
         first = client.post("/api/v1/monitoring/drift/run/", payload, format="json")
@@ -78,7 +71,7 @@ def test_running_drift_on_demand_queues_the_window_once(
 
 
 def test_on_demand_drift_refuses_a_window_not_on_the_hour(drifted, author):
-    response = as_user(author).post(
+    response = token_client(author).post(
         "/api/v1/monitoring/drift/run/", {"window_end": "2026-03-02T10:30:00Z"}, format="json"
     )
     assert response.status_code == 400
@@ -86,7 +79,7 @@ def test_on_demand_drift_refuses_a_window_not_on_the_hour(drifted, author):
 
 
 def test_incidents_are_listed_filtered_acknowledged_and_resolved(incident, author):
-    client = as_user(author)
+    client = token_client(author)
     listed = client.get("/api/v1/incidents/", {"status": "open", "model": "loan-default"}).json()
     assert [i["id"] for i in listed["results"]] == [incident.pk]
     assert listed["results"][0]["subject"] == "Credit_Score"
@@ -109,7 +102,7 @@ def test_incidents_are_listed_filtered_acknowledged_and_resolved(incident, autho
 
 def test_an_incident_about_no_particular_version_is_listed_too(author):
     incident_raise(breach=rules.job_failure_breach(job="retention", error="disk full"), version=None)
-    (listed,) = as_user(author).get("/api/v1/incidents/").json()["results"]
+    (listed,) = token_client(author).get("/api/v1/incidents/").json()["results"]
     assert (listed["kind"], listed["subject"], listed["model"], listed["version"]) == (
         "job_failure",
         "retention",

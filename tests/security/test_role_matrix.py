@@ -23,12 +23,12 @@ from rest_framework.test import APIClient
 
 from governance.models import ModelVersion
 from governance.roles import Role
-from governance.services import api_token_issue, model_version_transition
+from governance.services import model_version_transition
 from monitoring import rules
 from monitoring.services import incident_raise
 from predictions.models import DecisionLog
 from tests.conftest import waive_all_high
-from tests.predictions.conftest import as_application
+from tests.predictions.conftest import as_application, token_client
 
 pytestmark = pytest.mark.django_db
 
@@ -213,12 +213,6 @@ ADMIN_AUDIT_PAGES = {
     "/admin/predictions/decisionlog/": {CO},
     "/admin/predictions/decisionlog/export.csv": {CO},
 }
-
-
-def token_client(user: Any) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token_issue(user=user)}")
-    return client
 
 
 @pytest.fixture

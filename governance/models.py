@@ -1,7 +1,7 @@
 """The model registry: registered models, their versions and the audit of every step."""
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, slug_re
 from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -63,6 +63,12 @@ class RegisteredModel(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords()
+
+    @staticmethod
+    def could_be_name(name: str) -> bool:
+        """Registered names are slugs: anything else names nothing and needs no query
+        (PostgreSQL refuses a parameter with a NUL character outright, a 500)."""
+        return bool(slug_re.fullmatch(name))
 
     class Meta:
         ordering = ["name"]

@@ -8,7 +8,6 @@ credentials: 401.
 from typing import Any
 
 from django.conf import settings
-from django.core.validators import slug_re
 from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -63,7 +62,7 @@ class MonitoringRole(BasePermission):
 
 def _registered_model(name: str | None) -> RegisteredModel:
     name = name or settings.DEFAULT_MODEL_NAME
-    if not slug_re.fullmatch(name):  # names nothing; PostgreSQL would refuse a NUL in it with a 500
+    if not RegisteredModel.could_be_name(name):
         raise Http404
     return get_object_or_404(RegisteredModel, name=name)
 

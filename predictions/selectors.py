@@ -5,7 +5,6 @@ import uuid
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.validators import slug_re
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -86,9 +85,7 @@ def serving_model(*, model_name: str, reuse: bool = False) -> ServingModel:
     """
     if reuse and (known := _last_served.get(model_name)) is not None:
         return known
-    if not slug_re.fullmatch(model_name):
-        # Registered names are slugs; anything else names nothing, and PostgreSQL refuses
-        # a parameter with a NUL character outright (a ValueError, a 500, before this check).
+    if not RegisteredModel.could_be_name(model_name):
         raise UnknownModel(f"There is no registered model named {model_name!r}.")
     version = _production_version(model_name)
     if version is None:

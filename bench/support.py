@@ -33,6 +33,7 @@ import pandas as pd  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 
 from governance.ml.demo_data import generate  # noqa: E402
 from governance.ml.fields import APPLICATION_FIELDS, CSV_COLUMN_RENAMES  # noqa: E402
@@ -46,7 +47,7 @@ GUNICORN_LOG = settings.VAR_DIR / "bench-gunicorn.log"
 
 def prepare() -> str:
     """Migrate and bootstrap the demo (both idempotent) on PostgreSQL; a fresh API token."""
-    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    if connection.vendor != "postgresql":
         raise SystemExit("Set DATABASE_URL to a PostgreSQL database: the targets are for gunicorn + PostgreSQL.")
     call_command("migrate", verbosity=0)
     call_command("bootstrap_demo", stdout=io.StringIO())

@@ -13,7 +13,6 @@ about). Connection errors are reported, not retried: a retried POST could be sco
 """
 
 import argparse
-import http.client
 import itertools
 import json
 import os
@@ -43,7 +42,7 @@ def client(port: int, token: str, bodies: list[bytes], tickets: itertools.count,
         started = time.perf_counter()
         try:
             status, _ = api.post(PREDICT, bodies[ticket % len(bodies)])
-        except (OSError, http.client.HTTPException):
+        except OSError:
             tally.connection_errors += 1
             api.reconnect()
             continue

@@ -3,9 +3,10 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_bench .venv/bin/python bench/api.py
 
 It migrates the database and bootstraps the demo (a production model and an API client,
-idempotent), then starts gunicorn exactly as the Docker image does (`loanportal.wsgi`,
-`loanportal/gunicorn.conf.py`, production settings) on 127.0.0.1 with the throttle
-raised, runs the load, stops gunicorn and prints each figure beside its target:
+idempotent), then starts gunicorn exactly as docker-compose.yml's web service does
+(`loanportal.wsgi`, `loanportal/gunicorn.conf.py`, production settings, a CPU per
+worker) on 127.0.0.1 with the throttle raised, runs the load, stops gunicorn and prints
+each figure beside its target:
 
 * model scoring alone (encode + LightGBM) for one application, in process;
 * one application at a time (concurrency 1): p50 and p99 end to end;
@@ -13,8 +14,9 @@ raised, runs the load, stops gunicorn and prints each figure beside its target:
 * a batch of 10,000 applications scored and logged, end to end;
 * /metrics: predictions counted across all gunicorn workers == rows logged.
 
-The load generator is Python `http.client` in threads: light enough to share the two
-cores with gunicorn and PostgreSQL, and nothing to install. Its own cost is included in
+The load generator is Python in threads, each on one keep-alive connection with a
+minimal HTTP/1.1 client (`support.Api`): light enough to share the two cores with
+gunicorn and PostgreSQL, and nothing to install. Its own cost is included in
 the end-to-end figures. Every loop is bounded in requests and time.
 """
 
@@ -114,7 +116,8 @@ def main() -> None:
     scoring_ms, contributions_ms = scoring_alone(sample[:500])
     print(
         f"{version} on {settings.DATABASES['default']['NAME']}, gunicorn {args.workers} "
-        f"{os.environ.get('GUNICORN_WORKER_CLASS', 'gthread')} workers, "
+        f"{os.environ.get('GUNICORN_WORKER_CLASS', 'gthread')} workers "
+        f"(CPU affinity {os.environ.get('GUNICORN_CPU_AFFINITY', 'true')}), "
         f"{os.cpu_count()} cores (shared with the load generator); load average before the run "
         f"{os.getloadavg()[0]:.2f} (other processes on the machine slow every figure)"
     )

@@ -118,6 +118,7 @@ def main() -> None:
         f"{version} on {settings.DATABASES['default']['NAME']}, gunicorn {args.workers} "
         f"{os.environ.get('GUNICORN_WORKER_CLASS', 'gthread')} workers "
         f"(CPU affinity {os.environ.get('GUNICORN_CPU_AFFINITY', 'true')}), "
+        f"throttle counters in {'Redis' if settings.REDIS_URL else 'local memory (set REDIS_URL for Redis)'}, "
         f"{os.cpu_count()} cores (shared with the load generator); load average before the run "
         f"{os.getloadavg()[0]:.2f} (other processes on the machine slow every figure)"
     )

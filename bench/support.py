@@ -5,7 +5,6 @@ Importing this module sets Django up (local settings, demo mode, DEBUG off), so 
 script imports it before any project module that touches the models.
 """
 
-import http.client
 import io
 import os
 import secrets
@@ -77,9 +76,11 @@ class Api:
     is never sent twice.
     """
 
-    def __init__(self, port: int, token: str) -> None:
+    def __init__(self, port: int, token: str | None = None, *, timeout: float = 30) -> None:
         self.address = ("127.0.0.1", port)
-        self.headers = f"Host: 127.0.0.1:{port}\r\nAuthorization: Token {token}\r\n".encode()
+        self.timeout = timeout
+        authorization = f"Authorization: Token {token}\r\n" if token else ""
+        self.headers = f"Host: 127.0.0.1:{port}\r\n{authorization}".encode()
         self.sock: socket.socket | None = None
         self.buffer = bytearray()
 
@@ -101,7 +102,7 @@ class Api:
         if self.sock is not None and select.select([self.sock], [], [], 0)[0]:
             self.reconnect()  # between answers the server only ever sends its goodbye
         if self.sock is None:
-            self.sock = socket.create_connection(self.address, timeout=30)
+            self.sock = socket.create_connection(self.address, timeout=self.timeout)
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock = self.sock
         sock.sendall(request)
@@ -175,13 +176,14 @@ def gunicorn(port: int, workers: int) -> Iterator[subprocess.Popen]:
 def _wait_until_healthy(server: subprocess.Popen, port: int) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and server.poll() is None:
+        probe = Api(port, timeout=1)
         try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/health/")
-            if connection.getresponse().status == 200:
+            if probe.get("/health/")[0] == 200:
                 return
         except OSError:
             time.sleep(0.2)
+        finally:
+            probe.reconnect()
     raise SystemExit(f"gunicorn did not answer on port {port}; see {GUNICORN_LOG}")
 
 

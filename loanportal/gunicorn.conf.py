@@ -19,6 +19,9 @@ graceful_timeout = 20
 max_requests = 5000
 max_requests_jitter = 500
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+# Each worker touches a heartbeat file on every loop, twice a request; on a disk-backed /tmp
+# that is a journaled metadata write each time (gunicorn's docs: "Blocking os.fchmod").
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
 # Prometheus: every worker process writes its metrics to files in this folder and /metrics
 # adds them up (loanportal/metrics.py). Set here, before any worker imports

@@ -220,11 +220,14 @@ def log_decisions(scorer: Scorer, api_client_user: Any) -> Any:
 
 @pytest.fixture(autouse=True)
 def empty_caches() -> None:
-    """No test inherits another's throttle counters (the cache; Redis on CI) or the serving
-    model a worker last used (ids are reused after a rollback on SQLite)."""
+    """No test inherits another's throttle counters (the cache, Redis on CI, and the
+    worker's unreported counts) or the serving model a worker last used (ids are reused
+    after a rollback on SQLite)."""
     from django.core.cache import cache
 
+    from loanportal import throttles
     from predictions import selectors
 
     cache.clear()
+    throttles._windows.clear()
     selectors._last_served.clear()

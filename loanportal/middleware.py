@@ -3,11 +3,12 @@ and a database outage answers a JSON 503 instead of an error page."""
 
 import logging
 import re
-import uuid
 from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from .ids import uuid7
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         supplied = request.headers.get("X-Request-ID", "")
-        request.request_id = supplied if _CLIENT_REQUEST_ID.match(supplied) else uuid.uuid4().hex
+        request.request_id = supplied if _CLIENT_REQUEST_ID.match(supplied) else uuid7().hex
         response = self.get_response(request)
         response["X-Request-ID"] = request.request_id
         return response

@@ -1,13 +1,12 @@
 """The decision log: every scored application, and the outcomes observed later."""
 
-import uuid
-
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
 from governance.audit import AppendOnlyModel
 from governance.models import ModelVersion
+from loanportal.ids import uuid7
 
 
 class Decision(models.TextChoices):
@@ -29,7 +28,7 @@ class DecisionLog(AppendOnlyModel):
     JSON takes several seconds.
     """
 
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    id = models.UUIDField(primary_key=True, default=uuid7, editable=False)  # time-ordered: see loanportal.ids
     request_id = models.CharField(max_length=64)
     client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     # Indexed by `decision_version_time`, which starts with this column.

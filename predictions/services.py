@@ -18,6 +18,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from loanportal.ids import uuid7
 from loanportal.metrics import PREDICTIONS
 
 from .bulk_insert import DecisionRow, decision_row_insert_while_serving, decision_rows_insert
@@ -72,7 +73,7 @@ def _decide(
     latency_ms = (time.perf_counter() - received_at) * 1000
     return [
         DecisionRow(
-            uuid.uuid4(),
+            uuid7(),
             request_id,
             client.pk,
             version,

@@ -43,7 +43,7 @@ def test_the_answer_has_every_field_with_the_right_type_and_values(
     assert response.status_code == 201
     body = response.json()
     assert {name: type(value) for name, value in body.items()} == FIELDS
-    uuid.UUID(body["prediction_id"])
+    assert uuid.UUID(body["prediction_id"]).version == 7  # time-ordered: see loanportal.ids
     assert datetime.fromisoformat(body["timestamp"]).tzinfo is not None
     assert (body["model"], body["model_version"]) == ("loan-default", production_version.version)
     assert body["threshold"] == production_version.threshold

@@ -21,7 +21,9 @@ max_requests_jitter = 500
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 # Each worker touches a heartbeat file on every loop, twice a request; on a disk-backed /tmp
 # that is a journaled metadata write each time (gunicorn's docs: "Blocking os.fchmod").
-worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
+# gunicorn makes the file with mkstemp and unlinks it at once, so a shared tmpfs is safe.
+SHARED_MEMORY = "/dev/shm"  # nosec B108
+worker_tmp_dir = SHARED_MEMORY if os.path.isdir(SHARED_MEMORY) else None
 
 # Prometheus: every worker process writes its metrics to files in this folder and /metrics
 # adds them up (loanportal/metrics.py). Set here, before any worker imports

@@ -24,6 +24,11 @@ accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 # gunicorn makes the file with mkstemp and unlinks it at once, so a shared tmpfs is safe.
 SHARED_MEMORY = "/dev/shm"  # nosec B108
 worker_tmp_dir = SHARED_MEMORY if os.path.isdir(SHARED_MEMORY) else None
+# No `gunicornc` control socket: its default path is one per user ($HOME/.gunicorn/), so on a
+# machine running several portals (make run beside a benchmark, the system tests) each new
+# server takes the socket over and the first to stop deletes it, and a command meant for one
+# server reaches another. The portal is managed with signals (TERM to stop, HUP to reload).
+control_socket_disable = True
 
 # Prometheus: every worker process writes its metrics to files in this folder and /metrics
 # adds them up (loanportal/metrics.py). Set here, before any worker imports

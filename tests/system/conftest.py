@@ -95,12 +95,12 @@ def wait_for(
 class Process:
     """A child process in its own session, logging to a file, killed with its children."""
 
-    def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path) -> None:
+    def __init__(self, name: str, argv: list[str], env: dict[str, str], log: Path, *, cwd: Path = ROOT) -> None:
         self.name, self.log = name, log
         with open(log, "wb") as out:
             # A fixed argv of our own, no shell.
             self.popen = subprocess.Popen(  # nosec B603
-                argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                argv, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
             )
 
     def output(self) -> str:

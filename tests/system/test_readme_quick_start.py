@@ -1,0 +1,138 @@
+"""The README's quick start as a newcomer follows it: `make run` on a fresh checkout with
+nothing configured (SQLite, no Redis), then the README's curl example with the token
+`make run` printed, which must answer what the README shows, and Ctrl-C stops it all.
+
+The checkout is a copy of the tracked files in a temporary folder, so the test's database,
+model artifacts and broker files never meet the developer's; it uses the virtualenv the
+tests run in (`make -o` marks it installed), since installing is what CI itself does.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess  # nosec B404
+import sys
+import time
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .conftest import ROOT, Process, free_port, request, wait_for
+
+pytestmark = pytest.mark.system
+
+README = (ROOT / "README.md").read_text()
+START_TIMEOUT = 300.0  # migrations and training the demo model on a fresh SQLite database
+STOP_TIMEOUT = 60.0
+TOKEN_LINE = re.compile(r"^API token of api-client: (\w+)$", re.MULTILINE)
+# The variables a newcomer's shell has; nothing of the portal's own.
+SHELL_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER")
+
+
+def readme_block(language: str, after: str) -> str:
+    """The first fenced block of `language` after the README text `after`."""
+    start = README.index(after)
+    match = re.compile(rf"```{language}\n(.*?)```", re.DOTALL).search(README, start)
+    assert match, f"no {language} block after {after!r} in the README"
+    return match.group(1)
+
+
+def fresh_checkout(destination: Path) -> Path:
+    """Copy what git tracks, as a clone would have it (modification times kept, so the
+    virtualenv's install stamp stays newer than the requirements files)."""
+    if shutil.which("git") is None or not (ROOT / ".git").exists():
+        pytest.skip("needs a git checkout to copy the tracked files from")
+    listing = subprocess.run(  # nosec B603 B607
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.decode()
+    for name in filter(None, listing.split("\0")):
+        if (ROOT / name).is_file():
+            (destination / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, destination / name)
+    return destination
+
+
+def curl(command: str, token: str) -> Any:
+    """Run a README curl command in bash with `$TOKEN` set; its output parsed as JSON."""
+    done = subprocess.run(  # nosec B603 B607
+        ["bash", "-c", command], env={**os.environ, "TOKEN": token}, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_readme_curl_example_answers_as_documented_on_a_fresh_make_run(tmp_path: Path) -> None:
+    if shutil.which("make") is None or shutil.which("curl") is None:
+        pytest.skip("needs make and curl, as the README's quick start does")
+    checkout = fresh_checkout(tmp_path / "checkout")
+    port = free_port()
+    venv = Path(sys.prefix)
+    portal = Process(
+        "make run",
+        ["make", "-o", str(venv / ".installed"), "run", f"VENV={venv}", f"PORT={port}"],
+        {name: os.environ[name] for name in SHELL_VARIABLES if name in os.environ},
+        tmp_path / "make-run.log",
+        cwd=checkout,
+    )
+    try:
+
+        def serving() -> bool:
+            portal.expect_alive()
+            if not TOKEN_LINE.search(portal.output()):
+                return False
+            try:
+                return request(port, "GET", "/health/", timeout=1).status == 200
+            except OSError:
+                return False
+
+        wait_for(serving, timeout=START_TIMEOUT, what="make run serving", interval=0.5, log=portal)
+        token = TOKEN_LINE.search(portal.output()).group(1)
+        address = f"http://127.0.0.1:{port}/"
+
+        score = re.sub(r"^export TOKEN=.*\n", "", readme_block("sh", "score an application:"), flags=re.MULTILINE)
+        answer = curl(score.replace("http://127.0.0.1:8000/", address), token)
+
+        documented = json.loads(readme_block("json", "201 Created"))
+        assert answer.keys() == documented.keys()
+        assert uuid.UUID(answer["prediction_id"]).version == 7
+        assert datetime.fromisoformat(answer["timestamp"])
+        for field in ("model", "model_version", "prediction", "prediction_label", "decision", "risk_band"):
+            assert answer[field] == documented[field], field
+        for field in ("probability_default", "probability_no_default", "threshold"):
+            assert answer[field] == pytest.approx(documented[field], abs=1e-5), field
+        assert answer["reason_codes"] == [
+            {**code, "contribution": pytest.approx(code["contribution"], abs=1e-6)}
+            for code in documented["reason_codes"]
+        ]
+
+        read_back = re.search(r"`(curl -sS http://127\.0\.0\.1:8000/api/v1/predictions/<prediction_id>/[^`]*)`", README)
+        assert read_back, "the README's read-back example is missing"
+        command = read_back.group(1).replace("http://127.0.0.1:8000/", address)
+        logged = curl(command.replace("<prediction_id>", answer["prediction_id"]), token)
+        assert logged["prediction_id"] == answer["prediction_id"]
+        assert logged["decision"] == answer["decision"]
+    finally:
+        stopped = stop_like_ctrl_c(portal)
+    assert stopped, f"make run and what it started were still running {STOP_TIMEOUT:.0f} s after Ctrl-C"
+
+
+def stop_like_ctrl_c(portal: Process) -> bool:
+    """Interrupt the whole process group, as Ctrl-C in the terminal does; whether every
+    process in it (make, gunicorn, Celery worker and beat) exited within STOP_TIMEOUT.
+    Whatever is left is killed."""
+    portal.kill(signal.SIGINT)
+    deadline = time.monotonic() + STOP_TIMEOUT
+    while time.monotonic() < deadline:
+        portal.popen.poll()  # reap make itself
+        try:
+            os.killpg(portal.popen.pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.2)
+    portal.kill()
+    return False

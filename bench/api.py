@@ -9,7 +9,9 @@ worker) on 127.0.0.1 with the throttle raised, runs the load, stops gunicorn and
 each figure beside its target:
 
 * model scoring alone (encode + LightGBM) for one application, in process;
-* one application at a time (concurrency 1): p50 and p99 end to end;
+* one application at a time (concurrency 1): p50 and p99 end to end, with a fixed CPU
+  loop timed before and after, which tells a slow moment of a shared machine from a slow
+  portal;
 * 8 concurrent clients: requests per second, and decision-log rows == 2xx answers;
 * a batch of 10,000 applications scored and logged, end to end;
 * /metrics: predictions counted across all gunicorn workers == rows logged.
@@ -53,6 +55,20 @@ def scoring_alone(sample: list[dict[str, Any]]) -> tuple[float, float]:
         score.append(scored - started)
         explain.append(time.perf_counter() - scored)
     return statistics.median(score) * 1000, statistics.median(explain) * 1000
+
+
+def cpu_reference_ms() -> float:
+    """The fastest of five runs of a fixed pure-Python loop: how fast this machine's CPU is
+    at that moment. On a shared VM it changes from minute to minute, and the concurrency-1
+    figures, where every process's CPU work takes its turn, change with it."""
+    best = float("inf")
+    for _ in range(5):
+        started = time.perf_counter()
+        total = 0
+        for i in range(100_000):
+            total += i % 7
+        best = min(best, time.perf_counter() - started)
+    return best * 1000
 
 
 def sequential(api: Api, bodies: list[bytes], count: int) -> list[float]:
@@ -136,7 +152,9 @@ def main() -> None:
         metrics_before = predictions_counted(api)
         sequential(api, bodies, 50 * args.workers)  # every worker loads the model
         phase_start = DecisionLog.objects.count()
+        reference_before = cpu_reference_ms()
         latencies = np.array(sequential(api, bodies, args.requests)) * 1000
+        reference_after = cpu_reference_ms()
         p50, p99 = np.percentile(latencies, 50), np.percentile(latencies, 99)
         in_view = DecisionLog.objects.order_by("-created_at").values_list("latency_ms", flat=True)
         in_view = np.array(list(in_view[: DecisionLog.objects.count() - phase_start]))
@@ -145,6 +163,10 @@ def main() -> None:
         print(
             f"{'  of which inside the view (logged latency_ms)':<46} {np.percentile(in_view, 50):>11.2f} ms p50, "
             f"{np.percentile(in_view, 99):.2f} ms p99"
+        )
+        print(
+            f"{'  CPU reference loop before / after':<46} {reference_before:>7.2f} / {reference_after:.2f} ms "
+            "(lower is a faster CPU at that moment)"
         )
 
         rows_start = DecisionLog.objects.count()

@@ -43,8 +43,7 @@ def readme_block(language: str, after: str) -> str:
 
 
 def fresh_checkout(destination: Path) -> Path:
-    """Copy what git tracks, as a clone would have it (modification times kept, so the
-    virtualenv's install stamp stays newer than the requirements files)."""
+    """Copy the files git tracks, which is what a fresh clone holds."""
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("needs a git checkout to copy the tracked files from")
     listing = subprocess.run(  # nosec B603 B607

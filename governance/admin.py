@@ -23,7 +23,7 @@ from loanportal.admin import DateRangeFilter, PortalAdmin, streaming_csv_respons
 from .ml.baseline import bin_labels
 from .models import GovernanceEvent, ModelVersion, RegisteredModel, Transition
 from .roles import Role, has_role
-from .selectors import audit_trail_rows, version_history_changes, version_transitions
+from .selectors import audit_trail_rows, version_history_changes, version_transitions, version_validations
 from .services import audit_export_record, model_version_transition
 from .workflow import STEPS, WorkflowError, available_actions, fairness_gate_ids
 
@@ -88,6 +88,7 @@ class ModelVersionAdmin(PortalAdmin, SimpleHistoryAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         version = get_object_or_404(ModelVersion.objects.select_related("registered_model", "created_by"), pk=object_id)
+        validations = version_validations(version=version)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -96,13 +97,14 @@ class ModelVersionAdmin(PortalAdmin, SimpleHistoryAdmin):
             "model": version.registered_model,
             "metrics": version.metrics,
             "findings": [{**f, "waiver": version.waivers.get(f["id"])} for f in version.findings],
+            "validations": validations,
             "fairness": version.fairness,
             "fairness_waivers": {k: v for k, v in version.waivers.items() if k.startswith("FAIRNESS:")},
             "schema_fields": version.feature_schema["fields"],
             "baseline": _baseline_rows(version.baseline),
             "transitions": version_transitions(version=version),
             "history": version_history_changes(version=version),
-            "actions": _action_forms(version, request.user),
+            "actions": _action_forms(version, request.user, validations),
         }
         return TemplateResponse(request, "admin/governance/modelversion/model_card.html", context)
 
@@ -131,18 +133,22 @@ class ModelVersionAdmin(PortalAdmin, SimpleHistoryAdmin):
         return HttpResponseRedirect(card)
 
 
-def _action_forms(version: ModelVersion, user: Any) -> list[dict[str, Any]]:
+def _action_forms(version: ModelVersion, user: Any, validations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One form per action the user may take, with a justification box per waivable item
+    (and, when validating again after a rejection, the earlier round's text to copy from)."""
+    earlier: dict[str, dict[str, Any]] = {}
+    for validation in validations:
+        earlier.update(validation["waivers"])
     forms = []
     for action in available_actions(version, user):
-        waivable: list[tuple[str, str]] = []
+        waivable: list[tuple[str, str, dict[str, Any] | None]] = []
         if action == "validate":
+            # Every high finding needs this validation's own waiver.
             waivable = [
-                (f["id"], f["message"])
-                for f in version.findings
-                if f["severity"] == "high" and f["id"] not in version.waivers
+                (f["id"], f["message"], earlier.get(f["id"])) for f in version.findings if f["severity"] == "high"
             ]
         elif STEPS[action].to_state == "production":
-            waivable = [(k, why) for k, why in fairness_gate_ids(version).items() if k not in version.waivers]
+            waivable = [(k, why, None) for k, why in fairness_gate_ids(version).items() if k not in version.waivers]
         forms.append({"action": action, "comment_required": STEPS[action].comment_required, "waivable": waivable})
     return forms
 

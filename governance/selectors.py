@@ -14,7 +14,8 @@ from .ml.dataset import load_dataset
 from .ml.fields import TARGET
 from .ml.metrics import classification_metrics
 from .ml.scorer import Scorer
-from .models import ModelVersion, RegisteredModel, Transition, VersionState
+from .models import Action, ModelVersion, RegisteredModel, Transition, VersionState
+from .workflow import current_validation
 
 
 def production_version(*, model_name: str) -> ModelVersion | None:
@@ -32,6 +33,22 @@ def registered_model_list() -> QuerySet[RegisteredModel]:
 
 def version_transitions(*, version: ModelVersion) -> QuerySet[Transition]:
     return version.transitions.select_related("actor").order_by("created_at", "id")
+
+
+def version_validations(*, version: ModelVersion) -> list[dict[str, Any]]:
+    """Every accepted validation of a version, oldest first, with the waivers it gave and
+    whether it is the validation of the version as it stands (`workflow.current_validation`)."""
+    current = current_validation(version)
+    validations = version.transitions.filter(action=Action.VALIDATE, accepted=True).select_related("actor")
+    return [
+        {
+            "round": number,
+            "transition": transition,
+            "waivers": transition.details.get("waivers", {}),
+            "current": current is not None and transition.pk == current.pk,
+        }
+        for number, transition in enumerate(validations.order_by("created_at", "id"), start=1)
+    ]
 
 
 def artifact_location(version: ModelVersion) -> Path:

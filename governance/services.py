@@ -116,10 +116,10 @@ def model_version_train(*, data_path: str, model_name: str, seed: int, author: A
 # --- Workflow ----------------------------------------------------------------
 
 
-def _merge_waivers(
+def _waivers_given(
     version: ModelVersion, waivers: dict[str, str], allowed: set[str], actor: AbstractBaseUser
-) -> dict[str, Any]:
-    """Validate and record new waivers; returns the ones given in this action."""
+) -> dict[str, dict[str, Any]]:
+    """Check the waivers given in this action and stamp them with who gave them and when."""
     given = {}
     for key, justification in waivers.items():
         if key not in allowed:
@@ -131,7 +131,6 @@ def _merge_waivers(
             "by": actor.get_username(),
             "at": timezone.now().isoformat(),
         }
-    version.waivers = {**version.waivers, **given}
     return given
 
 
@@ -160,21 +159,35 @@ def _apply(
     if step.comment_required and not comment.strip():
         raise WorkflowRefused(f"To {action} {version} a comment saying why is required.")
     details: dict[str, Any] = {}
+    given: dict[str, dict[str, Any]] = {}
 
     if action == Action.SUBMIT and not version.findings:
         raise WorkflowRefused(f"{version} has no automated validation findings yet; it cannot be submitted.")
     if action == Action.VALIDATE:
-        details["waivers"] = _merge_waivers(version, waivers, {f["id"] for f in version.findings}, actor)
-        open_high = [f["id"] for f in version.findings if f["severity"] == "high" and f["id"] not in version.waivers]
+        # Only this validation's own waivers count: an earlier round's ended with its rejection.
+        given = _waivers_given(version, waivers, {f["id"] for f in version.findings}, actor)
+        open_high = [f["id"] for f in version.findings if f["severity"] == "high" and f["id"] not in given]
         if open_high:
             raise WorkflowRefused(
-                f"{version} has high-severity findings without a waiver: {', '.join(open_high)}. "
-                "Waive each with a written justification to validate."
+                f"{version} has high-severity findings without a waiver in this validation: {', '.join(open_high)}. "
+                "Waive each with a written justification to validate (an earlier review round's waivers do not carry "
+                "over)."
             )
     elif waivers and action in (Action.PROMOTE, Action.ROLLBACK):
-        details["waivers"] = _merge_waivers(version, waivers, set(fairness_gate_ids(version)), actor)
+        given = _waivers_given(version, waivers, set(fairness_gate_ids(version)), actor)
     elif waivers:
         raise WorkflowRefused(f"Waivers are given when validating or promoting, not to {action}.")
+    if given:
+        details["waivers"] = given
+        version.waivers = {**version.waivers, **given}
+    if action == Action.REJECT:
+        # A rejection ends the review round: its findings' waivers belong to that round and
+        # stay in its validation's transition record, not on the version.
+        finding_ids = {f["id"] for f in version.findings}
+        withdrawn = sorted(key for key in version.waivers if key in finding_ids)
+        if withdrawn:
+            details["waivers_withdrawn"] = withdrawn
+            version.waivers = {k: v for k, v in version.waivers.items() if k not in finding_ids}
 
     if step.to_state == VersionState.PRODUCTION:
         refusal = promotion_refusal(version)
@@ -200,10 +213,15 @@ def _apply(
             details["retired_version"] = current.pk
 
     from_state = version.state
-    _set_state(version, step.to_state, actor, f"{action}: {comment}" if comment else action)
-    _record_transition(
+    transition = _record_transition(
         version, action, from_state, step.to_state, actor, comment=comment, details=details, request_id=request_id
     )
+    # Each stored waiver names the transition that gave it (the validation, or the promotion).
+    version.waivers = {
+        **version.waivers,
+        **{key: {**waiver, "transition": transition.pk} for key, waiver in given.items()},
+    }
+    _set_state(version, step.to_state, actor, f"{action}: {comment}" if comment else action)
     return version
 
 

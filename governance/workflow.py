@@ -5,11 +5,20 @@ it, and the gates a version must pass to reach production.
     submitted | validated -> rejected -> submitted      (the author re-submits)
     retired -> production                               (rollback)
 
-Four-eyes: the version's author and submitters may not validate, reject, approve or
-promote it, and its validator may not approve, promote or roll it back. Roles come from
-group membership only, so superusers get no bypass. `services.model_version_transition`
-enforces these rules inside its transaction; the admin uses `available_actions` to show
-only the buttons a user may press.
+Four-eyes, over the version's whole history (every review round, not only the current one):
+
+- Its authors - whoever registered it and everyone who ever submitted it - may never
+  validate, reject, approve, promote or roll it back.
+- Everyone who ever validated it, in any review round, may never approve, promote or roll
+  it back. A rejection starts a new review round; it does not make an earlier validator
+  independent of the version they signed off.
+- "The validator" of the version as it stands is the actor of the accepted validation since
+  its last submission; the waivers that validation gave are the ones that count
+  (`current_validation`).
+
+Roles come from group membership only, so superusers get no bypass.
+`services.model_version_transition` enforces these rules inside its transaction; the admin
+uses `available_actions` to show only the buttons a user may press.
 """
 
 from dataclasses import dataclass
@@ -18,7 +27,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from loanportal.exceptions import ServiceError
 
-from .models import Action, ModelVersion, VersionState
+from .models import Action, ModelVersion, Transition, VersionState
 from .roles import Role, user_roles
 
 
@@ -74,8 +83,21 @@ STEPS: dict[Action, Step] = {
 WORKFLOW_ACTIONS = tuple(STEPS)
 
 
-def _accepted_actors(version: ModelVersion, action: Action) -> list[int]:
-    return list(version.transitions.filter(action=action, accepted=True).values_list("actor_id", flat=True))
+def _accepted_actors(version: ModelVersion, action: Action) -> set[int]:
+    """Everyone who ever took `action` on `version` and was not refused."""
+    return set(version.transitions.filter(action=action, accepted=True).values_list("actor_id", flat=True))
+
+
+def current_validation(version: ModelVersion) -> Transition | None:
+    """The accepted validation since the version's last submission: the review round in
+    progress. None before validation, and after a rejection (which ends the round)."""
+    accepted = version.transitions.filter(accepted=True).order_by("-created_at", "-id")
+    for transition in accepted.only("action", "actor_id", "created_at"):
+        if transition.action == Action.VALIDATE:
+            return transition
+        if transition.action in (Action.SUBMIT, Action.REJECT, Action.REGISTER):
+            return None
+    return None
 
 
 def actor_refusal(version: ModelVersion, action: Action, actor: AbstractBaseUser) -> str | None:
@@ -84,15 +106,18 @@ def actor_refusal(version: ModelVersion, action: Action, actor: AbstractBaseUser
     if not user_roles(actor).intersection(step.roles):
         needed = " or ".join(step.roles)
         return f"Only a {needed} may {action} a version; {actor} is not one."
-    if step.independent:
-        authors = {version.created_by_id, *_accepted_actors(version, Action.SUBMIT)}
-        if actor.pk in authors:
-            return f"{actor} authored or submitted {version}; four-eyes review requires someone else to {action} it."
-    if action in (Action.APPROVE, Action.PROMOTE, Action.ROLLBACK):
-        validators = _accepted_actors(version, Action.VALIDATE)
-        if validators and actor.pk == validators[-1]:
-            return f"{actor} validated {version}; its approver must be someone else."
+    someone_else = f"four-eyes review requires someone else to {_verb(action)} it"
+    if step.independent and actor.pk in {version.created_by_id, *_accepted_actors(version, Action.SUBMIT)}:
+        return f"{actor} authored or submitted {version}; {someone_else}."
+    if action in (Action.APPROVE, Action.PROMOTE, Action.ROLLBACK) and actor.pk in _accepted_actors(
+        version, Action.VALIDATE
+    ):
+        return f"{actor} validated {version}; {someone_else}."
     return None
+
+
+def _verb(action: Action) -> str:
+    return "roll back" if action == Action.ROLLBACK else str(action)
 
 
 def available_actions(version: ModelVersion, actor: AbstractBaseUser) -> list[Action]:

@@ -53,7 +53,7 @@ def test_validator_cannot_also_approve(make_user, draft_version, take_to):
     both = make_user("val-and-app", Role.MODEL_VALIDATOR, Role.MODEL_APPROVER)
     version = take_to(draft_version, "submitted")
     act(version, "validate", both, waivers=waive_all_high(version))
-    with pytest.raises(WorkflowRefused, match="validated loan-default v1; its approver must be someone else"):
+    with pytest.raises(WorkflowRefused, match="val-and-app validated loan-default v1; .* someone else to approve it"):
         act(version, "approve", both)
 
 
@@ -63,7 +63,7 @@ def test_validator_cannot_promote_either(make_user, draft_version, take_to, appr
     version = take_to(draft_version, "submitted")
     act(version, "validate", both, waivers=waive_all_high(version))
     act(version, "approve", approver)
-    with pytest.raises(WorkflowRefused, match="its approver must be someone else"):
+    with pytest.raises(WorkflowRefused, match="val-and-app validated loan-default v1; .* someone else to promote it"):
         act(version, "promote", both)
 
 

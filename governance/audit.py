@@ -1,9 +1,18 @@
 """Append-only audit records.
 
-Audit rows are never edited or deleted through the app, the API or the admin. Two layers
-enforce it: `AppendOnlyModel` refuses `save()` on an existing row and `delete()`, and on
-PostgreSQL a trigger refuses UPDATE and DELETE for every role the application connects as,
-including superusers of the portal (`append_only_trigger_operations` in migrations).
+Audit rows are never edited or deleted through the app, the API or the admin. Three layers
+enforce it:
+
+- `AppendOnlyModel` refuses `save()` on an existing row and `delete()`;
+- on PostgreSQL, triggers refuse UPDATE and DELETE row by row
+  (`append_only_trigger_operations`) and TRUNCATE per statement (`truncate_refusal_operations`;
+  row triggers do not fire on TRUNCATE), whoever runs them, the table's owner included;
+- in production the portal connects as a role that owns nothing and may only SELECT and
+  INSERT on audit tables (`loanportal.database_roles`), so it can neither switch the triggers
+  off (ALTER TABLE ... DISABLE TRIGGER needs the owner) nor TRUNCATE or DELETE.
+
+Every new audit table gets both trigger operations in the migration that creates it;
+`tests/security/test_append_only_tables.py` fails for a table that lacks one.
 """
 
 from typing import Any
@@ -16,6 +25,11 @@ class AppendOnlyError(Exception):
 
 
 class AppendOnlyModel(models.Model):
+    # Fields retention may set to NULL on an existing row; nothing else ever changes. The
+    # table's trigger (`guarded_update_trigger_operations`) and the runtime role's column
+    # grant (`loanportal.database_roles`) allow exactly these.
+    clearable_fields: tuple[str, ...] = ()
+
     class Meta:
         abstract = True
 
@@ -54,6 +68,18 @@ def append_only_trigger_operations(*tables: str) -> list[migrations.RunPython]:
         for table in tables
     )
     drop = "".join(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table};\n" for table in tables)
+    return [migrations.RunPython(_run_on_postgresql(create), _run_on_postgresql(drop), elidable=False)]
+
+
+def truncate_refusal_operations(*tables: str) -> list[migrations.RunPython]:
+    """Migration operations that refuse TRUNCATE on `tables` on PostgreSQL (a statement-level
+    trigger: TRUNCATE skips the row-level UPDATE/DELETE triggers)."""
+    create = _REFUSE_FUNCTION + "".join(
+        f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+        f"FOR EACH STATEMENT EXECUTE FUNCTION loanportal_refuse_change();\n"
+        for table in tables
+    )
+    drop = "".join(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};\n" for table in tables)
     return [migrations.RunPython(_run_on_postgresql(create), _run_on_postgresql(drop), elidable=False)]
 
 

@@ -43,6 +43,8 @@ class DecisionLog(AppendOnlyModel):
     created_at = models.DateTimeField(default=timezone.now)
     inputs_removed_at = models.DateTimeField(null=True, blank=True, help_text="When retention cleared the inputs.")
 
+    clearable_fields = ("inputs", "features", "inputs_removed_at")
+
     class Meta:
         ordering = ["-created_at"]
         # Every index is paid for on each logged decision; these serve the monitoring

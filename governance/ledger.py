@@ -333,6 +333,10 @@ def _is_count(value: Any, minimum: int) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and value >= minimum
 
 
+def _is_exactly(value: Any, number: int) -> bool:
+    return _is_count(value, number) and value == number  # True == 1 in Python; not a version here
+
+
 @dataclass(frozen=True, kw_only=True)
 class BlockHead:
     """What a block's hash and signature cover. `first_record_id` and `last_record_id` are
@@ -368,7 +372,7 @@ class BlockHead:
                 problems.append(f"{name} must be 64 lowercase hex digits, not {getattr(self, name)!r}")
         if not isinstance(self.signed_at, datetime) or self.signed_at.utcoffset() is None:
             problems.append(f"signed_at must be an aware datetime, not {self.signed_at!r}")
-        if self.version != SERIALIZATION_VERSION:
+        if not _is_exactly(self.version, SERIALIZATION_VERSION):
             problems.append(f"serialization version {self.version!r} is not supported (only {SERIALIZATION_VERSION})")
         if problems:
             raise BlockHeadError("Invalid block head: " + "; ".join(problems) + ".")
@@ -597,7 +601,7 @@ def _proof_shape_problems(proof: Any) -> list[str]:
     if not isinstance(proof, dict):
         return [f"The proof is a {type(proof).__name__}, not a JSON object."]
     problems = []
-    if proof.get("format") != PROOF_FORMAT or proof.get("format_version") != PROOF_FORMAT_VERSION:
+    if proof.get("format") != PROOF_FORMAT or not _is_exactly(proof.get("format_version"), PROOF_FORMAT_VERSION):
         problems.append(f"The proof is not a {PROOF_FORMAT} document, version {PROOF_FORMAT_VERSION}.")
     if not isinstance(proof.get("record"), str):
         problems.append("The proof's record is missing or not a string.")
@@ -635,7 +639,7 @@ def proof_verify(proof: Any, public_key: Ed25519PublicKey) -> list[str]:
         record = None
     if not isinstance(record, dict) or set(record) != {"v", "kind", "id", "fields"}:
         problems.append("The proof's record is not a canonical record (an object of v, kind, id and fields).")
-    elif record["v"] != SERIALIZATION_VERSION:
+    elif not _is_exactly(record["v"], SERIALIZATION_VERSION):
         problems.append(f"The record's serialization version {record['v']!r} is not supported.")
     elif record["kind"] != head.kind:
         problems.append(f"The record is of kind {record['kind']!r} but the block seals {head.kind!r} records.")

@@ -729,3 +729,16 @@ def test_the_genesis_block_links_to_the_all_zero_hash():
     assert block.sealed.head.previous_block_hash == GENESIS_PREVIOUS_HASH == "0" * 64
     assert block.sealed.head.merkle_root == leaf_hash(block.records[0]).hex()
     assert block.proof(0)["audit_path"] == []
+
+
+@pytest.mark.parametrize("value", [None, "x", -1, [], {}, 1.5, True])
+def test_any_field_of_the_wrong_type_is_a_problem_not_an_exception(value):
+    signing_key = Ed25519PrivateKey.generate()
+    proof = seal_decisions(5, signing_key).proof(2)
+    targets = [(proof, name) for name in proof] + [(proof["block_head"], name) for name in proof["block_head"]]
+    for container, name in targets:
+        original = container[name]
+        container[name] = value
+        assert proof_verify(proof, signing_key.public_key()) != [], name
+        container[name] = original
+    assert proof_verify(proof, signing_key.public_key()) == []

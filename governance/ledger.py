@@ -32,7 +32,7 @@ import json
 import os
 import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -79,42 +79,82 @@ class BlockHeadError(LedgerError):
 # ---------------------------------------------------------------------------------------
 
 
-def _scalar(value: Any) -> str:
-    """The JSON string standing for a value JSON has no type for (the encoder's fallback)."""
-    if isinstance(value, uuid.UUID):
-        return str(value)
-    if isinstance(value, datetime):
-        return _timestamp(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, bytes | bytearray | memoryview):
-        return value.hex()
-    raise CanonicalFormError(f"A {type(value).__name__} value has no canonical encoding (version 1).")
-
-
 def _timestamp(value: datetime) -> str:
-    if value.tzinfo is None or value.utcoffset() is None:
+    if value.utcoffset() is None:
         raise CanonicalFormError(f"The datetime {value.isoformat()} has no time zone; only aware ones are encoded.")
-    # isoformat keeps four year digits where strftime's %Y may not.
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
+    if value.tzinfo is not UTC:  # the database hands back UTC already
+        value = value.astimezone(UTC)
+    # isoformat keeps four year digits where strftime's %Y may not; it ends in +00:00.
+    return value.isoformat(timespec="microseconds")[:-6] + "Z"
+
+
+# The JSON strings standing for values JSON has no type for, by exact type first (one
+# dict lookup per value on the sealing path), then for subclasses.
+_CONVERTERS: dict[type, Callable[[Any], str]] = {
+    uuid.UUID: str,
+    datetime: _timestamp,
+    date: date.isoformat,
+    bytes: bytes.hex,
+    bytearray: bytearray.hex,
+    memoryview: memoryview.hex,
+}
+
+
+def _scalar(value: Any) -> str:
+    """The encoder's fallback for a value it has no JSON type for."""
+    converter = _CONVERTERS.get(type(value))
+    if converter is None:
+        converter = next((c for kind, c in _CONVERTERS.items() if isinstance(value, kind)), None)
+        if converter is None:
+            raise CanonicalFormError(f"A {type(value).__name__} value has no canonical encoding (version 1).")
+    return converter(value)
 
 
 # Built once: json.dumps would build an encoder per call. Sorted keys, no whitespace,
 # UTF-8 rather than \u escapes, NaN and infinity refused, floats as Python's shortest
-# round-trip repr.
-_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, default=_scalar)
+# round-trip repr. No circular-reference bookkeeping: `_refuse_non_text_keys` walks every
+# container first, and a circular value ends that walk with a RecursionError.
+_ENCODER = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False, check_circular=False, default=_scalar
+)
+_CONTAINERS = (dict, list, tuple)
+_TEXT = frozenset({str})
+_SCALARS = frozenset({str, int, float, bool, type(None), *_CONVERTERS})
 
 
 def _refuse_non_text_keys(value: dict[Any, Any] | list[Any] | tuple[Any, ...]) -> None:
     # json turns int, float, bool and None keys into strings, which would give {1: x} and
-    # {"1": x} the same bytes; the canonical form accepts string keys only.
+    # {"1": x} the same bytes; the canonical form accepts string keys only. This runs on
+    # every record, so the common case (string keys, scalar values) is decided by set
+    # lookups over the items' types in C; items are visited one by one only otherwise.
+    items = value
     if isinstance(value, dict):
-        for key in value:
-            if not isinstance(key, str):
-                raise CanonicalFormError(f"Mapping keys must be strings; {key!r} is a {type(key).__name__}.")
-    for item in value.values() if isinstance(value, dict) else value:
-        if isinstance(item, dict | list | tuple):
-            _refuse_non_text_keys(item)
+        if not _TEXT.issuperset(map(type, value)):
+            for key in value:
+                if not isinstance(key, str):
+                    raise CanonicalFormError(f"Mapping keys must be strings; {key!r} is a {type(key).__name__}.")
+        items = value.values()
+    if not _SCALARS.issuperset(map(type, items)):
+        for item in items:
+            if isinstance(item, _CONTAINERS):
+                _refuse_non_text_keys(item)
+
+
+def _encode(value: Any, checked: Any) -> bytes:
+    """`value`'s canonical bytes, once the containers in `checked` (the part of `value`
+    that did not come from this module) pass `_refuse_non_text_keys`."""
+    try:
+        if isinstance(checked, _CONTAINERS):
+            _refuse_non_text_keys(checked)
+        elif type(value) in _CONVERTERS:  # a lone bytes or UUID: the encoder's fast path for str
+            value = _CONVERTERS[type(value)](value)
+        return _ENCODER.encode(value).encode("utf-8")
+    except CanonicalFormError:
+        raise
+    except RecursionError as exc:
+        raise CanonicalFormError("The value is nested too deeply or contains itself.") from exc
+    except (ValueError, TypeError, OverflowError) as exc:  # NaN or infinity, lone surrogates
+        raise CanonicalFormError(f"The value cannot be encoded canonically: {exc}.") from exc
 
 
 def canonical_encode(value: Any) -> bytes:
@@ -129,15 +169,7 @@ def canonical_encode(value: Any) -> bytes:
     The encoding is not self-describing (a UUID and its string encode alike): a record
     kind's field set fixes each field's type.
     """
-    try:
-        text = _ENCODER.encode(value)
-        if isinstance(value, dict | list | tuple):
-            _refuse_non_text_keys(value)
-        return text.encode("utf-8")
-    except CanonicalFormError:
-        raise
-    except (ValueError, TypeError, OverflowError) as exc:  # NaN/inf, circular values, lone surrogates
-        raise CanonicalFormError(f"The value cannot be encoded canonically: {exc}.") from exc
+    return _encode(value, value)
 
 
 def digest_of(value: Any) -> str:
@@ -163,7 +195,8 @@ def canonical_record(*, kind: str, record_id: RecordId, fields: Mapping[str, Any
     {"v": 1, "kind": kind, "id": record_id, "fields": fields}."""
     _check_kind(kind)
     _check_record_id(record_id)
-    return canonical_encode({"v": SERIALIZATION_VERSION, "kind": kind, "id": record_id, "fields": dict(fields)})
+    fields = dict(fields)
+    return _encode({"v": SERIALIZATION_VERSION, "kind": kind, "id": record_id, "fields": fields}, fields)
 
 
 # ---------------------------------------------------------------------------------------

@@ -271,6 +271,12 @@ def test_each_type_is_encoded_as_documented():
     assert canonical_encode(every_type()) == EVERY_TYPE_CANONICAL
 
 
+def test_a_lone_value_encodes_as_it_does_inside_a_mapping():
+    for name, value in every_type().items():
+        inside = canonical_encode({"x": value}).decode()
+        assert canonical_encode(value).decode() == inside[len('{"x":') : -1], name
+
+
 def test_the_encoding_does_not_depend_on_key_order():
     value = every_type()
     reordered = {key: value[key] for key in reversed(value)}
@@ -323,6 +329,15 @@ def test_floats_keep_their_shortest_round_trip_form():
 def test_values_without_a_canonical_form_are_refused(value, message):
     with pytest.raises(CanonicalFormError, match=message):
         canonical_encode(value)
+
+
+def test_a_value_that_contains_itself_is_refused():
+    value = {"codes": []}
+    value["codes"].append(value)
+    with pytest.raises(CanonicalFormError, match="nested too deeply or contains itself"):
+        canonical_encode(value)
+    with pytest.raises(CanonicalFormError, match="nested too deeply or contains itself"):
+        canonical_record(kind="decision", record_id=1, fields=value)
 
 
 @pytest.mark.parametrize(

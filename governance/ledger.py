@@ -100,13 +100,18 @@ _CONVERTERS: dict[type, Callable[[Any], str]] = {
 }
 
 
+def _type_name(value: Any) -> str:
+    kind = type(value)
+    return kind.__qualname__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__qualname__}"
+
+
 def _scalar(value: Any) -> str:
     """The encoder's fallback for a value it has no JSON type for."""
     converter = _CONVERTERS.get(type(value))
     if converter is None:
         converter = next((c for kind, c in _CONVERTERS.items() if isinstance(value, kind)), None)
         if converter is None:
-            raise CanonicalFormError(f"A {type(value).__name__} value has no canonical encoding (version 1).")
+            raise CanonicalFormError(f"A value of type {_type_name(value)} has no canonical encoding (version 1).")
     return converter(value)
 
 

@@ -321,8 +321,8 @@ def test_floats_keep_their_shortest_round_trip_form():
         ({"created_at": datetime(2026, 1, 5, 10, 30)}, "has no time zone"),
         ({1: "one"}, "keys must be strings; 1 is a int"),
         ({"outer": [{None: 1}]}, "keys must be strings; None is a NoneType"),
-        ({"amount": Decimal("1.10")}, "A Decimal value has no canonical encoding"),
-        ({"tags": {"a"}}, "A set value has no canonical encoding"),
+        ({"amount": Decimal("1.10")}, r"A value of type decimal\.Decimal has no canonical encoding \(version 1\)"),
+        ({"tags": {"a"}}, "A value of type set has no canonical encoding"),
         ("lone \ud800 surrogate", "cannot be encoded canonically"),
     ],
 )

@@ -151,7 +151,7 @@ def _encode(value: Any, checked: Any) -> bytes:
     try:
         if isinstance(checked, _CONTAINERS):
             _refuse_non_text_keys(checked)
-        elif type(value) in _CONVERTERS:  # a lone bytes or UUID: the encoder's fast path for str
+        elif type(value) in _CONVERTERS:  # a lone UUID, time or bytes: the encoder's fast path for str
             value = _CONVERTERS[type(value)](value)
         return _ENCODER.encode(value).encode("utf-8")
     except CanonicalFormError:
@@ -419,7 +419,7 @@ class BlockHead:
         for name in ("first_record_id", "last_record_id"):
             if isinstance(getattr(self, name), uuid.UUID):
                 object.__setattr__(self, name, str(getattr(self, name)))
-        # Microseconds are all the canonical time keeps.
+        # Held in UTC, as the canonical form writes it, for the same reason.
         object.__setattr__(self, "signed_at", self.signed_at.astimezone(UTC))
 
     @property
@@ -455,7 +455,7 @@ class BlockHead:
             raise BlockHeadError(f"A block head is a JSON object, not {type(document).__name__}.")
         expected = set(_HEAD_FIELDS)
         if set(document) != expected:
-            missing, unknown = sorted(expected - set(document)), sorted(set(document) - expected)
+            missing, unknown = sorted(expected - set(document)), sorted(map(str, set(document) - expected))
             raise BlockHeadError(f"The block head's fields are not version 1's: missing {missing}, unknown {unknown}.")
         head = cls(
             kind=document["kind"],
@@ -470,7 +470,7 @@ class BlockHead:
             key_id=document["key_id"],
             version=document["v"],
         )
-        if document["last_position"] != head.last_position:
+        if not _is_exactly(document["last_position"], head.last_position):
             raise BlockHeadError(
                 f"The block head's last_position {document['last_position']!r} is not first_position + "
                 f"record_count - 1 = {head.last_position}."
@@ -673,7 +673,7 @@ def proof_verify(proof: Any, public_key: Ed25519PublicKey) -> list[str]:
     record_bytes = proof["record"].encode("utf-8", "surrogatepass")
     try:
         record = json.loads(record_bytes)
-    except ValueError:
+    except (ValueError, RecursionError):
         record = None
     if not isinstance(record, dict) or set(record) != {"v", "kind", "id", "fields"}:
         problems.append("The proof's record is not a canonical record (an object of v, kind, id and fields).")

@@ -19,13 +19,17 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from loanportal.admin import DateRangeFilter, PortalAdmin, streaming_csv_response
+from loanportal.roles import EDIT_MODEL_POLICY
 
+from .errors import WorkflowError
 from .ml.baseline import bin_labels
 from .models import GovernanceEvent, ModelVersion, RegisteredModel, Transition
-from .roles import Role, has_role
-from .selectors import audit_trail_rows, version_history_changes, version_transitions
+from .selectors import audit_trail_rows, registered_model_by_pk, version_history_changes, version_transitions
 from .services import audit_export_record, model_version_transition
-from .workflow import STEPS, WorkflowError, available_actions, fairness_gate_ids
+from .workflow import STEPS, available_actions, fairness_gate_ids
+
+# The audit trail's filter on one registered model (`TransitionAdmin.list_filter`).
+MODEL_FILTER = "version__registered_model__id__exact"
 
 admin.site.site_header = "Loan Model Governance Portal"
 admin.site.site_title = "Loan Model Governance"
@@ -51,7 +55,7 @@ class RegisteredModelAdmin(PortalAdmin, SimpleHistoryAdmin):
     ]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return has_role(request.user, Role.MODEL_APPROVER)
+        return EDIT_MODEL_POLICY.allows(request.user)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         return ["name"]
@@ -182,7 +186,13 @@ class TransitionAdmin(PortalAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         queryset: QuerySet[Transition] = self.get_changelist_instance(request).get_queryset(request)
-        audit_export_record(actor=request.user, filters=dict(request.GET.items()), rows=queryset.count())
+        audit_export_record(
+            actor=request.user,
+            filters=dict(request.GET.items()),
+            rows=queryset.count(),
+            registered_model=registered_model_by_pk(request.GET.get(MODEL_FILTER)),
+            request_id=request.request_id,
+        )
         header, rows = audit_trail_rows(transitions=queryset)
         stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
         return streaming_csv_response(f"audit-trail-{stamp}.csv", header, rows)

@@ -18,6 +18,9 @@ from django.db.models import Max
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from loanportal.roles import STAFF_ROLES, Role, roles_forget, user_roles
+
+from .errors import WorkflowConflict, WorkflowError, WorkflowRefused
 from .ml.artifact import write_artifact
 from .ml.dataset import load_dataset
 from .ml.training import TrainingResult, train
@@ -31,16 +34,7 @@ from .models import (
     Transition,
     VersionState,
 )
-from .roles import STAFF_ROLES, Role, user_roles
-from .workflow import (
-    STEPS,
-    WorkflowConflict,
-    WorkflowError,
-    WorkflowRefused,
-    actor_refusal,
-    fairness_gate_ids,
-    promotion_refusal,
-)
+from .workflow import STEPS, actor_refusal, fairness_gate_ids, promotion_refusal
 
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL SQLSTATE for a NOWAIT lock that is held elsewhere
 
@@ -323,7 +317,7 @@ def portal_user_provision(
         # The roles migration creates every group; get_or_create keeps provisioning working
         # if one was deleted since (or flushed away between transactional tests).
         user.groups.add(Group.objects.get_or_create(name=role)[0])
-        user.__dict__.pop("_portal_roles", None)  # drop roles cached on this instance
+        roles_forget(user)
         GovernanceEvent.objects.create(
             kind=EventKind.USER_PROVISIONED,
             actor=actor,
@@ -339,13 +333,23 @@ def api_token_issue(*, user: AbstractBaseUser) -> str:
     return token.key
 
 
-def audit_export_record(*, actor: AbstractBaseUser, filters: dict[str, str], rows: int) -> GovernanceEvent:
-    """Record that someone exported the audit trail, and with which filters."""
+def audit_export_record(
+    *,
+    actor: AbstractBaseUser,
+    filters: dict[str, str],
+    rows: int,
+    registered_model: RegisteredModel | None = None,
+    request_id: str = "",
+) -> GovernanceEvent:
+    """Record that someone exported the audit trail, with which filters, and the model
+    when the export was of one model's trail."""
     return GovernanceEvent.objects.create(
         kind=EventKind.AUDIT_EXPORTED,
         actor=actor,
+        registered_model=registered_model,
         summary=f"Audit trail exported: {rows} transitions",
         details={"filters": filters, "rows": rows},
+        request_id=request_id,
     )
 
 

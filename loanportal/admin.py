@@ -15,11 +15,11 @@ from django.contrib import admin
 from django.db.models import Field, Model, QuerySet
 from django.http import HttpRequest, StreamingHttpResponse
 
-from governance.roles import STAFF_ROLES, user_roles
+from .roles import USE_ADMIN
 
 
 def can_use_admin(user: Any) -> bool:
-    return bool(user.is_active and user.is_staff and (user.is_superuser or user_roles(user) & set(STAFF_ROLES)))
+    return bool(user.is_active and user.is_staff and (user.is_superuser or USE_ADMIN.allows(user)))
 
 
 class PortalAdmin(admin.ModelAdmin):

@@ -4,9 +4,8 @@ remembers them for a few seconds.
 DRF's `TokenAuthentication` reads the token and user (one query), then the first role
 check reads the user's groups (a second one); on the scoring path those two ORM queries
 were about 40% of a request's time. Here one indexed join answers both, and the roles
-prime the per-request cache of `governance.roles.user_roles` (if that cache ever moves,
-roles are simply read again: slower, never wrong). Refusals are DRF's: 401 for an
-unknown token or an inactive user.
+are kept on the user for the request (`loanportal.roles.roles_remember`), so role checks
+read no more. Refusals are DRF's: 401 for an unknown token or an inactive user.
 
 Each worker then remembers a valid token's user and roles for `API_TOKEN_CACHE_SECONDS`
 (default 5): a loan origination system calling many times a second costs one query per
@@ -26,6 +25,8 @@ from django.db import connection
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
+
+from .roles import roles_remember
 
 
 @functools.cache
@@ -91,5 +92,5 @@ class PortalTokenAuthentication(TokenAuthentication):
         user = get_user_model().from_db(connection.alias, attnames, values)
         if not user.is_active:
             raise AuthenticationFailed("User inactive or deleted.")
-        user._portal_roles = set(roles)
+        roles_remember(user, roles)
         return user, Token(key=key, user=user)

@@ -15,8 +15,8 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 
-from governance.roles import Role, has_role
 from loanportal.admin import DateRangeFilter, PortalAdmin, can_use_admin, streaming_csv_response
+from loanportal.roles import READ_ALL_DECISIONS
 
 from .models import DecisionLog, Outcome
 
@@ -42,7 +42,7 @@ EXPORT_ROWS_PER_FETCH = 2000
 
 def _may_see_decisions(request: HttpRequest) -> bool:
     user = request.user
-    return can_use_admin(user) and (user.is_superuser or has_role(user, Role.COMPLIANCE_OFFICER))
+    return can_use_admin(user) and (user.is_superuser or READ_ALL_DECISIONS.allows(user))
 
 
 class DecisionAuditAdmin(PortalAdmin):

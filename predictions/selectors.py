@@ -10,8 +10,8 @@ from django.db.models import QuerySet
 
 from governance.ml.scorer import Scorer
 from governance.models import ModelVersion, RegisteredModel, VersionState
-from governance.roles import Role, has_role
 from governance.selectors import model_version_scorer
+from loanportal.roles import READ_ALL_DECISIONS, SCORE_APPLICATIONS
 
 from .errors import NoProductionVersion, UnknownModel
 from .models import DecisionLog
@@ -121,9 +121,9 @@ def serving_version_hold(*, version: ModelVersion) -> bool:
 def decisions_visible_to(*, user: AbstractBaseUser) -> QuerySet[DecisionLog]:
     """Compliance officers see every decision; an API client only the decisions it asked for."""
     decisions = DecisionLog.objects.all()
-    if has_role(user, Role.COMPLIANCE_OFFICER):
+    if READ_ALL_DECISIONS.allows(user):
         return decisions
-    if has_role(user, Role.API_CLIENT):
+    if SCORE_APPLICATIONS.allows(user):
         return decisions.filter(client=user)
     return decisions.none()
 

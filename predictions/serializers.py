@@ -102,14 +102,11 @@ def _application_field(name: str) -> serializers.Field:
     )
 
 
-ApplicationSerializer = type(
-    "ApplicationSerializer",
-    (serializers.Serializer,),
-    {
-        "__doc__": "A mortgage application in the fields of the public Loan Default payload.",
-        **{name: _application_field(name) for name in APPLICATION_FIELDS},
-    },
-)
+class ApplicationSerializer(serializers.Serializer):
+    """A mortgage application in the fields of the public Loan Default payload."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {name: _application_field(name) for name in APPLICATION_FIELDS}
 
 
 class BatchRequestSerializer(serializers.Serializer):

@@ -1,4 +1,4 @@
-"""Writes of the prediction API: scoring and logging decisions, recording outcomes.
+"""Writes of the decision log: scoring and logging decisions, recording outcomes, retention.
 
 A decision is logged in the same transaction as it is made: the view answers only after
 the log rows are committed, and a failed insert leaves no rows and no answer. No row is
@@ -14,10 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
+from governance.models import EventKind, GovernanceEvent
 from loanportal.ids import uuid7
 from loanportal.metrics import PREDICTIONS
 
@@ -273,3 +275,31 @@ def outcome_bulk_record(*, outcomes: Sequence[dict[str, Any]], recorded_by: Abst
             raise error("No outcome in this request was recorded.", errors)
         Outcome.objects.bulk_create(new, batch_size=OUTCOME_INSERT_ROWS)
     return {"recorded": len(new), "unchanged": len(outcomes) - len(new)}
+
+
+# --- Retention -------------------------------------------------------------------
+
+
+def decision_log_retention_apply(
+    *, now: datetime | None = None, actor: AbstractBaseUser | None = None
+) -> GovernanceEvent:
+    """Remove applicant inputs (`inputs`, `features`) from decisions older than
+    `DECISION_LOG_RETENTION_DAYS`, keeping decision, score, version and time; record the run.
+
+    One set-based UPDATE, the only change the decision-log trigger allows. Every run is
+    recorded, also one that finds nothing left to clear: the audit trail shows retention
+    ran every day.
+    """
+    now = now or timezone.now()
+    days = settings.DECISION_LOG_RETENTION_DAYS
+    cutoff = now - timedelta(days=days)
+    with transaction.atomic():
+        cleared = DecisionLog.objects.filter(created_at__lt=cutoff, inputs_removed_at__isnull=True).update(
+            inputs=None, features=None, inputs_removed_at=now
+        )
+        return GovernanceEvent.objects.create(
+            kind=EventKind.RETENTION,
+            actor=actor,
+            summary=f"Removed applicant inputs from {cleared} decisions made before {cutoff:%Y-%m-%d %H:%M} UTC",
+            details={"cutoff": cutoff.isoformat(), "retention_days": days, "decisions_cleared": cleared},
+        )

@@ -16,9 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.roles import Role
 from loanportal.authentication import PortalTokenAuthentication
-from loanportal.permissions import roles_required
+from loanportal.permissions import CanReadDecisions, CanScoreApplications
 from loanportal.schema import refusal_responses
 from loanportal.throttles import BatchRateThrottle, ClientRateThrottle
 
@@ -55,7 +54,7 @@ class ClientAPIView(APIView):
     # Loan origination systems call with a token; no browser session reaches scoring.
     authentication_classes = [PortalTokenAuthentication]
     throttle_classes = [ClientRateThrottle]
-    permission_classes = [roles_required(Role.API_CLIENT)]
+    permission_classes = [CanScoreApplications]
 
 
 def _model_name(request: Request) -> str:
@@ -109,7 +108,7 @@ class PredictionBatchView(ClientAPIView):
 
 
 class PredictionDetailView(ClientAPIView):
-    permission_classes = [roles_required(Role.API_CLIENT, Role.COMPLIANCE_OFFICER)]
+    permission_classes = [CanReadDecisions]
 
     @extend_schema(
         operation_id="prediction_retrieve",

@@ -140,7 +140,7 @@ def train(
             min_group_size=fairness_min_group_size,
             defaulted=y[holdout_rows],
             probability=holdout_probability,
-        )
+        ).as_json()
         for attribute in protected_attributes
     }
     findings = validation_findings(

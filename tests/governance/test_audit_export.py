@@ -8,10 +8,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from governance.errors import WorkflowConflict
 from governance.models import EventKind, GovernanceEvent, Transition
-from governance.roles import Role
 from governance.services import model_version_transition
-from governance.workflow import WorkflowConflict
+from loanportal.roles import Role
 
 pytestmark = pytest.mark.django_db
 

@@ -2,10 +2,10 @@
 
 import pytest
 
+from governance.errors import WorkflowConflict, WorkflowRefused
 from governance.models import ModelVersion, Transition, VersionState
 from governance.services import model_version_transition
-from governance.workflow import WorkflowConflict, WorkflowRefused
-from tests.conftest import waive_all_high
+from tests.support import waive_all_high
 
 
 def act(version, action, actor, comment="ok", waivers=None):

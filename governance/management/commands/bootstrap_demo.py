@@ -7,10 +7,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from governance.ml.demo_data import generate, write_csv
 from governance.models import Action, ModelVersion, VersionState
-from governance.roles import Role
 from governance.selectors import production_version
 from governance.services import api_token_issue, model_version_train, model_version_transition, portal_user_provision
 from governance.workflow import fairness_gate_ids
+from loanportal.roles import Role
 
 DEMO_ROLES = {
     "author": Role.DATA_SCIENTIST,

@@ -5,8 +5,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from governance.ml.dataset import DatasetError
-from governance.roles import Role
 from governance.services import model_version_train, portal_user_provision
+from loanportal.roles import Role
 
 PIPELINE_USER = "training-pipeline"
 

@@ -21,6 +21,7 @@ install: $(VENV)/.installed
 # filesystem broker under var/.
 run: export DJANGO_SETTINGS_MODULE ?= loanportal.settings.local
 run: install
+	mkdir -p var/celery-broker/processed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py bootstrap_demo

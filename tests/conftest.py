@@ -63,6 +63,15 @@ def real_dataset() -> Dataset:
     return load_dataset(REAL_DATA)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def embedded_broker() -> None:
+    """The filesystem broker's folders, which `make run` creates where the tests have no
+    Redis: queued tasks are written there and `/ready/` checks them."""
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        Path(options["processed_folder"]).mkdir(parents=True, exist_ok=True)
+
+
 @pytest.fixture(autouse=True)
 def artifact_dir(settings: Any, tmp_path: Path) -> Path:
     settings.MODEL_ARTIFACT_DIR = tmp_path / "models"

@@ -10,7 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from governance.models import EventKind, GovernanceEvent
+from monitoring.models import Incident
+from predictions import services
 from predictions.models import DecisionLog
+from predictions.tasks import retention_apply
 from tests.support import applications
 
 pytestmark = pytest.mark.django_db
@@ -74,3 +77,14 @@ def run_command() -> str:
     out = StringIO()
     call_command("apply_retention", stdout=out)
     return out.getvalue()
+
+
+def test_retention_that_gives_up_opens_a_job_failure_incident(monkeypatch):
+    def full_disk(**kwargs):
+        raise RuntimeError("could not extend file: No space left on device")
+
+    monkeypatch.setattr(services, "decision_log_retention_apply", full_disk)
+    assert retention_apply.apply().failed()
+    incident = Incident.objects.get()
+    assert (incident.kind, incident.subject, incident.model_version) == ("job_failure", "retention", None)
+    assert "No space left on device" in incident.summary

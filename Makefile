@@ -32,10 +32,11 @@ run: install
 		$(BIN)/celery -A loanportal beat --loglevel INFO & \
 		wait -n'
 
-# Static checks (lint, formatting, bandit's security scan) then the test suite.
+# Static checks (lint, formatting, types, bandit's security scan) then the test suite.
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive .
 	$(BIN)/pytest
 

@@ -10,6 +10,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from loanportal.authentication import signed_in_user
+from loanportal.middleware import request_id
 from loanportal.permissions import CanReadRegistry
 from loanportal.schema import refusal_responses
 
@@ -108,10 +110,10 @@ class VersionTransition(APIView):
         model_version_transition(
             version_id=pk,
             action=action,
-            actor=request.user,
+            actor=signed_in_user(request),
             comment=body.validated_data["comment"],
             waivers=body.validated_data["waivers"],
-            request_id=request.request_id,
+            request_id=request_id(request),
         )
         version = model_version_details().get(pk=pk)
         return Response(VersionDetailSerializer(version).data, status=status.HTTP_200_OK)

@@ -9,6 +9,7 @@ receiver below copies the request id onto historical models that have the field
 
 from typing import Any
 
+from django.contrib.auth.models import User
 from django.db import models
 from django.dispatch import receiver
 from simple_history.signals import pre_create_historical_record
@@ -26,7 +27,7 @@ class RequestIdHistoricalModel(models.Model):
         abstract = True
 
 
-def history_stamp(instance: models.Model, *, reason: str, user: Any = None, request_id: str = "") -> None:
+def history_stamp(instance: models.Model, *, reason: str, user: User | None = None, request_id: str = "") -> None:
     """What the history row of `instance`'s next save records: why, by whom (when not the
     request's user, which simple-history's middleware supplies) and in which request."""
     instance._change_reason = reason[:CHANGE_REASON_LENGTH]  # type: ignore[attr-defined]

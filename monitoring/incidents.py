@@ -8,7 +8,7 @@ changes lock the row and record history with a reason, the actor and the request
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -103,16 +103,14 @@ def incident_record_job_failure(*, job: str, error: str, run_id: int | None = No
     )
 
 
-def _check_worker(actor: AbstractBaseUser, action: str) -> None:
+def _check_worker(actor: User, action: str) -> None:
     if not WORK_MONITORING.allows(actor):
         raise IncidentRefused(
             f"Only a {', '.join(WORK_MONITORING.roles)} may {action} an incident; {actor} is not one."
         )
 
 
-def incident_acknowledge(
-    *, incident_id: int, actor: AbstractBaseUser, note: str = "", request_id: str = ""
-) -> Incident:
+def incident_acknowledge(*, incident_id: int, actor: User, note: str = "", request_id: str = "") -> Incident:
     """open -> acknowledged: `actor` owns the incident from now on."""
     _check_worker(actor, "acknowledge")
     with transaction.atomic():
@@ -130,7 +128,7 @@ def incident_acknowledge(
     return incident
 
 
-def incident_resolve(*, incident_id: int, actor: AbstractBaseUser, note: str, request_id: str = "") -> Incident:
+def incident_resolve(*, incident_id: int, actor: User, note: str, request_id: str = "") -> Incident:
     """open or acknowledged -> resolved, with a resolution note saying what was done."""
     _check_worker(actor, "resolve")
     note = note.strip()

@@ -15,13 +15,14 @@ A job run goes through two steps so that one window always has one result:
 """
 
 import logging
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import DatabaseError, transaction
+from django.contrib.auth.models import User
+from django.db import DatabaseError, models, transaction
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 
@@ -71,7 +72,7 @@ def monitoring_runs_request(
     registered_model: RegisteredModel,
     window: Window,
     trigger: Trigger,
-    requested_by: AbstractBaseUser | None = None,
+    requested_by: User | None = None,
     request_id: str = "",
 ) -> list[MonitoringRun]:
     """The run of `kind` over the window for each version to monitor, created if needed.
@@ -99,7 +100,7 @@ def monitoring_window_request(
     hours: int,
     end: datetime | None = None,
     trigger: Trigger,
-    requested_by: AbstractBaseUser | None = None,
+    requested_by: User | None = None,
     request_id: str = "",
     queue: bool = True,
     now: datetime | None = None,
@@ -218,10 +219,12 @@ def monitoring_run_execute(*, run_id: int, claimed_by: str) -> MonitoringRun:
         with transaction.atomic():
             if not _still_ours(run, claimed_by):
                 return MonitoringRun.objects.get(pk=run_id)
+            by_model: dict[type[models.Model], list[models.Model]] = defaultdict(list)
             for result in computed.results:
                 result.run = run
-            for model in {type(r) for r in computed.results}:
-                model.objects.bulk_create([r for r in computed.results if type(r) is model])
+                by_model[type(result)].append(result)
+            for model, rows in by_model.items():
+                model._default_manager.bulk_create(rows)
             run.status = computed.status
             run.rows = computed.rows
             run.summary = computed.summary

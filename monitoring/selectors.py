@@ -8,11 +8,11 @@ the caller.
 """
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import numpy as np
 from django.db import connection
@@ -39,6 +39,9 @@ from .models import (
     RunStatus,
 )
 from .windows import Window
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 CHUNK_ROWS = 65_536
 VectorConsumer = Callable[[np.ndarray, np.ndarray], None]
@@ -105,7 +108,17 @@ def run_latest(*, version: ModelVersion, kind: JobKind, statuses: tuple[str, ...
     )
 
 
-def monitored_versions() -> QuerySet[MonitoredVersion]:
+class MonitoringSummary(TypedDict):
+    active_incidents: int
+    latest_drift: datetime | None
+
+
+if TYPE_CHECKING:
+    # A monitored version as `monitored_versions` annotates it.
+    MonitoredVersionRow = WithAnnotations[MonitoredVersion, MonitoringSummary]
+
+
+def monitored_versions() -> "QuerySet[MonitoredVersionRow]":
     """Every model version with its count of active incidents and its latest drift window end."""
     active = (
         Incident.objects.filter(model_version=OuterRef("pk"), status__in=ACTIVE_STATUSES)
@@ -147,7 +160,7 @@ def incidents_active() -> QuerySet[Incident]:
     return Incident.objects.filter(status__in=ACTIVE_STATUSES)
 
 
-def incident_counts_active() -> QuerySet[Incident, dict[str, Any]]:
+def incident_counts_active() -> Iterable[Mapping[str, Any]]:
     """Active incidents counted by model name, kind and severity (`n`)."""
     return (
         incidents_active()
@@ -217,7 +230,7 @@ def decision_vectors(
 
 def _orm_vectors(version: ModelVersion, window: Window, n_fields: int, consume: VectorConsumer) -> None:
     rows = _window(version, window).filter(features__isnull=False).values_list("features", "probability")
-    features: list[bytes] = []
+    features: list[bytes | memoryview] = []
     scores: list[float] = []
 
     def flush() -> None:
@@ -229,7 +242,7 @@ def _orm_vectors(version: ModelVersion, window: Window, n_fields: int, consume: 
         scores.clear()
 
     for vector, probability in rows.iterator(chunk_size=CHUNK_ROWS):
-        features.append(vector)
+        features.append(cast("bytes | memoryview", vector))  # NULL vectors are filtered out above
         scores.append(probability)
         if len(scores) == CHUNK_ROWS:
             flush()

@@ -48,8 +48,12 @@ class MonitoringTask(RetryingTask):
 
 class RunTask(MonitoringTask):
     def failed_job(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
-        run_id = kwargs.get("run_id", args[0] if args else None)
-        kind = MonitoringRun.objects.filter(pk=run_id).values_list("kind", flat=True).first()
+        run_id: int | None = kwargs.get("run_id", args[0] if args else None)
+        kind = (
+            MonitoringRun.objects.filter(pk=run_id).values_list("kind", flat=True).first()
+            if run_id is not None
+            else None
+        )
         return {"job": kind or "monitoring", "run_id": run_id}
 
 

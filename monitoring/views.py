@@ -20,6 +20,8 @@ from rest_framework.views import APIView
 
 from governance.models import RegisteredModel
 from governance.selectors import registered_model_get
+from loanportal.authentication import signed_in_user
+from loanportal.middleware import request_id
 from loanportal.pagination import query_int
 from loanportal.permissions import CanUseMonitoring
 from loanportal.schema import refusal_responses
@@ -130,8 +132,8 @@ class DriftRunView(APIView):
             hours=params.validated_data["window_hours"],
             end=params.validated_data.get("window_end"),
             trigger=Trigger.API,
-            requested_by=request.user,
-            request_id=request.request_id,
+            requested_by=signed_in_user(request),
+            request_id=request_id(request),
         )
         results = f"{reverse('monitoring-drift')}?model={requested.registered_model.name}"
         if requested.unfinished:
@@ -194,9 +196,11 @@ class IncidentActionView(APIView):
         get_object_or_404(Incident, pk=pk)
         note = params.validated_data["note"]
         if self.incident_action == "resolve":
-            incident = incident_resolve(incident_id=pk, actor=request.user, note=note, request_id=request.request_id)
+            incident = incident_resolve(
+                incident_id=pk, actor=signed_in_user(request), note=note, request_id=request_id(request)
+            )
         else:
             incident = incident_acknowledge(
-                incident_id=pk, actor=request.user, note=note, request_id=request.request_id
+                incident_id=pk, actor=signed_in_user(request), note=note, request_id=request_id(request)
             )
         return Response(IncidentSerializer(incident).data)

@@ -11,6 +11,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model
 from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
@@ -49,7 +50,7 @@ class DecisionAuditAdmin(PortalAdmin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _may_see_decisions(request)
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return _may_see_decisions(request)
 
 

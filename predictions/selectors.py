@@ -4,7 +4,7 @@ import functools
 import uuid
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import QuerySet
 
@@ -118,7 +118,7 @@ def serving_version_hold(*, version: ModelVersion) -> bool:
         return cursor.fetchone() is not None
 
 
-def decisions_visible_to(*, user: AbstractBaseUser) -> QuerySet[DecisionLog]:
+def decisions_visible_to(*, user: User) -> QuerySet[DecisionLog]:
     """Compliance officers see every decision; an API client only the decisions it asked for."""
     decisions = DecisionLog.objects.all()
     if READ_ALL_DECISIONS.allows(user):
@@ -128,7 +128,7 @@ def decisions_visible_to(*, user: AbstractBaseUser) -> QuerySet[DecisionLog]:
     return decisions.none()
 
 
-def decision_get(*, decision_id: uuid.UUID, user: AbstractBaseUser) -> DecisionLog | None:
+def decision_get(*, decision_id: uuid.UUID, user: User) -> DecisionLog | None:
     """One logged decision with its model, client and outcome, if `user` may see it."""
     return (
         decisions_visible_to(user=user)

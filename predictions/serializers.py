@@ -7,6 +7,7 @@ built as dicts directly, because the scoring path has no time for serializer mac
 """
 
 import functools
+from datetime import datetime
 from typing import Any
 
 from rest_framework import serializers
@@ -18,11 +19,11 @@ from .bulk_insert import DecisionRow
 from .models import Decision, DecisionLog, Outcome
 from .validation import MAX_BATCH_SIZE
 
-LABELS = {Decision.DECLINE: "Default", Decision.APPROVE: "No Default"}
+LABELS: dict[str, str] = {Decision.DECLINE: "Default", Decision.APPROVE: "No Default"}
 
 
 @functools.lru_cache(maxsize=64)  # a batch's 10,000 answers share one timestamp
-def _timestamp(value: Any) -> str:
+def _timestamp(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 

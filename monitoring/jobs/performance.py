@@ -39,7 +39,10 @@ def _breach(
     ]
     if not fresh:
         return None
-    _, worst = max(fresh, key=lambda cb: cb[1].value if cb[1].higher_is_worse else -cb[1].value)
+    worst = fresh[0][1]
+    for _, breach in fresh[1:]:
+        if rules.worse(breach.value, worst.value, higher_is_worse=breach.higher_is_worse):
+            worst = breach
     return rules.Breach(
         kind=worst.kind,
         subject=worst.subject,

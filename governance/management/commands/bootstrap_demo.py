@@ -74,7 +74,7 @@ class Command(BaseCommand):
                 write_csv(generate(DEMO_ROWS, seed=42), data)
             self.stdout.write(f"Training {model_name} on {data} ...")
             version = model_version_train(data_path=data, model_name=model_name, seed=42, author=users["author"])
-        steps = {
+        steps: dict[str, tuple[Action, str, dict[str, str]]] = {
             VersionState.DRAFT: (Action.SUBMIT, "author", {}),
             VersionState.SUBMITTED: (
                 Action.VALIDATE,

@@ -13,6 +13,7 @@ from governance import services
 from governance.errors import WorkflowConflict
 from governance.models import ModelVersion, Transition, VersionState
 from governance.services import model_version_transition
+from loanportal.exceptions import service_error_status
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 
@@ -67,7 +68,7 @@ def test_two_concurrent_promotions_exactly_one_wins(register_version, take_to, a
 
     assert results["first"] == "accepted"
     assert isinstance(results["second"], WorkflowConflict)
-    assert results["second"].status_code == 409
+    assert service_error_status(results["second"]) == 409
     assert "Another workflow action on this model is in progress" in results["second"].message
     assert list(ModelVersion.objects.filter(state=VersionState.PRODUCTION).values_list("pk", flat=True)) == [first.pk]
     assert ModelVersion.objects.get(pk=second.pk).state == VersionState.APPROVED

@@ -78,7 +78,7 @@ def model_version_register(
             findings=result.findings,
             created_by=author,
         )
-        history_stamp(version, reason="Registered by the training pipeline", user=author, request_id=request_id)
+        history_stamp(version, reason="Registered by the training pipeline", user=author)
         version.save()
         _record_transition(
             version,

@@ -21,6 +21,7 @@ install: $(VENV)/.installed
 # filesystem broker under var/.
 run: export DJANGO_SETTINGS_MODULE ?= loanportal.settings.local
 run: install
+	mkdir -p var/celery-broker/processed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py bootstrap_demo
@@ -31,10 +32,11 @@ run: install
 		$(BIN)/celery -A loanportal beat --loglevel INFO & \
 		wait -n'
 
-# Static checks (lint, formatting, bandit's security scan) then the test suite.
+# Static checks (lint, formatting, types, bandit's security scan) then the test suite.
 test: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/bandit --quiet --configfile pyproject.toml --recursive .
 	$(BIN)/pytest
 

@@ -5,7 +5,8 @@
 The database named in DATABASE_URL belongs to the benchmark: it must not exist yet; it is
 created, migrated and seeded, and dropped at the end (unless --keep). Seeding trains a
 small model on generated demo data, logs 5,000 scored demo applications (inputs, encoded
-features, probability) spread over one day, and copies them inside PostgreSQL
+features, probability; built as the tests build them, `tests.support.decision_log_rows`)
+spread over one day, and copies them inside PostgreSQL
 (INSERT ... SELECT with new ids and random times in the day) up to --rows.
 
 Each measurement runs in a fresh Python process that executes one drift run over the day
@@ -64,7 +65,7 @@ def setup_django() -> None:
 def measure(run_id: int) -> None:
     """Child process: execute one drift run and print what it cost."""
     setup_django()
-    from monitoring.services import monitoring_run_execute
+    from monitoring.runs import monitoring_run_execute
 
     before = rss_mb()
     started = time.perf_counter()
@@ -88,8 +89,6 @@ def admin_connection(url: str) -> Any:
 
 def seed(rows: int) -> tuple[int, str]:
     """Train and register a version, log `rows` decisions for it over DAY_START's day."""
-    import uuid
-
     import numpy as np
     from django.contrib.auth import get_user_model
     from django.core.management import call_command
@@ -103,6 +102,7 @@ def seed(rows: int) -> tuple[int, str]:
     from governance.ml.training import train
     from governance.services import model_version_register, registered_model_get_or_create
     from predictions.models import DecisionLog
+    from tests.support import decision_log_rows
 
     call_command("migrate", verbosity=0)
     author = get_user_model().objects.create_user("bench-author")
@@ -118,26 +118,11 @@ def seed(rows: int) -> tuple[int, str]:
     version = model_version_register(
         registered_model=registered_model_get_or_create(name="loan-default"), result=result, author=author
     )
-    scorer = Scorer(result.document)
     frame = generate(DISTINCT_APPLICATIONS, seed=7).rename(columns=CSV_COLUMN_RENAMES)[list(APPLICATION_FIELDS)]
-    encoded = scorer.encoder.encode_frame(frame)
-    probability = scorer.probabilities(scorer.encoder.model_matrix(encoded))
-    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
     rng = np.random.default_rng(1)
+    times = [DAY_START + timedelta(seconds=float(rng.uniform(0, 86_400))) for _ in range(DISTINCT_APPLICATIONS)]
     DecisionLog.objects.bulk_create(
-        DecisionLog(
-            request_id=uuid.uuid4().hex,
-            client=author,
-            model_version=version,
-            inputs=records[i],
-            features=encoded[i].astype("<f8").tobytes(),
-            probability=float(probability[i]),
-            decision="decline" if probability[i] >= version.threshold else "approve",
-            risk_band="C",
-            latency_ms=5.0,
-            created_at=DAY_START + timedelta(seconds=float(rng.uniform(0, 86_400))),
-        )
-        for i in range(DISTINCT_APPLICATIONS)
+        decision_log_rows(version, frame, scorer=Scorer(result.document), client=author, at=times)
     )
     copies = rows // DISTINCT_APPLICATIONS - 1
     table = sql.Identifier(DecisionLog._meta.db_table)
@@ -190,7 +175,8 @@ def main() -> None:
 
         from governance.models import ModelVersion
         from monitoring.models import JobKind, Trigger
-        from monitoring.services import monitoring_runs_request
+        from monitoring.runs import monitoring_runs_request
+        from monitoring.windows import Window
 
         started = time.perf_counter()
         version_id, size = seed(args.rows)
@@ -202,8 +188,7 @@ def main() -> None:
             (run,) = monitoring_runs_request(
                 kind=JobKind.DRIFT,
                 registered_model=version.registered_model,
-                window_start=DAY_START,
-                window_end=DAY_START + timedelta(hours=24 + k),
+                window=Window(DAY_START, DAY_START + timedelta(hours=24 + k)),
                 trigger=Trigger.COMMAND,
             )
             # This interpreter, this file and an integer id (bandit B603).

@@ -152,6 +152,7 @@ def gunicorn(port: int, workers: int) -> Iterator[subprocess.Popen]:
         "API_THROTTLE_RATE": "100000000/min",
         "API_BATCH_THROTTLE_RATE": "100000/min",
     }
+    settings.VAR_DIR.mkdir(exist_ok=True)
     with open(GUNICORN_LOG, "w") as log:
         # A fixed argv of our own, no shell (bandit B603).
         server = subprocess.Popen(  # nosec B603

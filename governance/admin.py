@@ -10,7 +10,8 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Model, QuerySet
+from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
@@ -19,13 +20,26 @@ from django.utils import timezone
 from simple_history.admin import SimpleHistoryAdmin
 
 from loanportal.admin import DateRangeFilter, PortalAdmin, streaming_csv_response
+from loanportal.authentication import signed_in_user
+from loanportal.history import history_stamp
+from loanportal.middleware import request_id
+from loanportal.roles import EDIT_MODEL_POLICY
 
+from .errors import WorkflowError
 from .ml.baseline import bin_labels
 from .models import GovernanceEvent, ModelVersion, RegisteredModel, Transition
-from .roles import Role, has_role
-from .selectors import audit_trail_rows, version_history_changes, version_transitions, version_validations
+from .selectors import (
+    audit_trail_rows,
+    registered_model_by_pk,
+    version_history_changes,
+    version_transitions,
+    version_validations,
+)
 from .services import audit_export_record, model_version_transition
-from .workflow import STEPS, WorkflowError, available_actions, fairness_gate_ids
+from .workflow import STEPS, available_actions, fairness_gate_ids
+
+# The audit trail's filter on one registered model (`TransitionAdmin.list_filter`).
+MODEL_FILTER = "version__registered_model__id__exact"
 
 admin.site.site_header = "Loan Model Governance Portal"
 admin.site.site_title = "Loan Model Governance"
@@ -50,14 +64,18 @@ class RegisteredModelAdmin(PortalAdmin, SimpleHistoryAdmin):
         "fairness_min_group_size",
     ]
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return has_role(request.user, Role.MODEL_APPROVER)
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return EDIT_MODEL_POLICY.allows(request.user)
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
         return ["name"]
 
-    def save_model(self, request: HttpRequest, obj: RegisteredModel, form: Any, change: bool) -> None:
-        obj._change_reason = f"Policy changed in the admin: {', '.join(form.changed_data) or 'no fields'}"
+    def save_model(self, request: HttpRequest, obj: RegisteredModel, form: ModelForm, change: bool) -> None:
+        history_stamp(
+            obj,
+            reason=f"Policy changed in the admin: {', '.join(form.changed_data) or 'no fields'}",
+            request_id=request_id(request),
+        )
         super().save_model(request, obj, form, change)
 
 
@@ -114,15 +132,15 @@ class ModelVersionAdmin(PortalAdmin, SimpleHistoryAdmin):
         if request.method != "POST":
             return HttpResponseRedirect(card)
         prefix = "waiver:"
-        waivers = {k[len(prefix) :]: v for k, v in request.POST.items() if k.startswith(prefix) and v.strip()}
+        waivers = {k[len(prefix) :]: v for k, v in request.POST.dict().items() if k.startswith(prefix) and v.strip()}
         try:
             version = model_version_transition(
                 version_id=object_id,
                 action=request.POST.get("action", ""),
-                actor=request.user,
+                actor=signed_in_user(request),
                 comment=request.POST.get("comment", ""),
                 waivers=waivers,
-                request_id=request.request_id,
+                request_id=request_id(request),
             )
         except ValueError:
             messages.error(request, "Unknown workflow action.")
@@ -188,7 +206,13 @@ class TransitionAdmin(PortalAdmin):
         if not self.has_view_permission(request):
             raise PermissionDenied
         queryset: QuerySet[Transition] = self.get_changelist_instance(request).get_queryset(request)
-        audit_export_record(actor=request.user, filters=dict(request.GET.items()), rows=queryset.count())
+        audit_export_record(
+            actor=signed_in_user(request),
+            filters=request.GET.dict(),
+            rows=queryset.count(),
+            registered_model=registered_model_by_pk(request.GET.get(MODEL_FILTER)),
+            request_id=request_id(request),
+        )
         header, rows = audit_trail_rows(transitions=queryset)
         stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
         return streaming_csv_response(f"audit-trail-{stamp}.csv", header, rows)

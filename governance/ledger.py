@@ -132,7 +132,7 @@ def _refuse_non_text_keys(value: dict[Any, Any] | list[Any] | tuple[Any, ...]) -
     # {"1": x} the same bytes; the canonical form accepts string keys only. This runs on
     # every record, so the common case (string keys, scalar values) is decided by set
     # lookups over the items' types in C; items are visited one by one only otherwise.
-    items = value
+    items: Any = value
     if isinstance(value, dict):
         if not _TEXT.issuperset(map(type, value)):
             for key in value:

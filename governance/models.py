@@ -6,7 +6,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from .audit import AppendOnlyModel
+from loanportal.audit import AppendOnlyModel
+
 from .ml.fields import PROTECTED_ATTRIBUTES
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Prefetch, QuerySet
 
 from .ml.artifact import read_artifact
 from .ml.dataset import load_dataset
@@ -27,8 +27,45 @@ def production_version(*, model_name: str) -> ModelVersion | None:
     )
 
 
-def registered_model_list() -> QuerySet[RegisteredModel]:
-    return RegisteredModel.objects.all()
+def production_versions() -> QuerySet[ModelVersion]:
+    """Every model's version in production, with its registered model."""
+    return ModelVersion.objects.select_related("registered_model").filter(state=VersionState.PRODUCTION)
+
+
+def registered_model_list(*, with_versions: bool = False) -> QuerySet[RegisteredModel]:
+    """Registered models by name; `with_versions` fetches their versions alongside (the
+    API shows which one is in production)."""
+    models = RegisteredModel.objects.order_by("name")
+    return models.prefetch_related("versions") if with_versions else models
+
+
+def registered_model_get(*, name: str) -> RegisteredModel | None:
+    """The registered model called `name`, if there is one."""
+    if not RegisteredModel.could_be_name(name):
+        return None
+    return RegisteredModel.objects.filter(name=name).first()
+
+
+def registered_model_by_pk(pk: str | None) -> RegisteredModel | None:
+    """The registered model with the primary key `pk` (as a filter parameter gives it), if any."""
+    if not pk or not (pk.isascii() and pk.isdigit()):
+        return None
+    return RegisteredModel.objects.filter(pk=int(pk)).first()
+
+
+def _versions() -> QuerySet[ModelVersion]:
+    return ModelVersion.objects.select_related("registered_model", "created_by")
+
+
+def model_version_list(*, registered_model: RegisteredModel) -> QuerySet[ModelVersion]:
+    """A model's versions, newest first."""
+    return _versions().filter(registered_model=registered_model).order_by("-version")
+
+
+def model_version_details() -> QuerySet[ModelVersion]:
+    """Versions with their model, author and transitions (oldest first), for the detail view."""
+    transitions = Transition.objects.select_related("actor").order_by("created_at", "id")
+    return _versions().prefetch_related(Prefetch("transitions", queryset=transitions))
 
 
 def version_transitions(*, version: ModelVersion) -> QuerySet[Transition]:

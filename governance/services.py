@@ -11,13 +11,17 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser, Group
+from django.contrib.auth.models import AbstractBaseUser, Group, User
 from django.contrib.auth.password_validation import validate_password
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Max
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from loanportal.history import history_stamp
+from loanportal.roles import STAFF_ROLES, Role, roles_forget, user_roles
+
+from .errors import WorkflowConflict, WorkflowError, WorkflowRefused
 from .ml.artifact import write_artifact
 from .ml.dataset import load_dataset
 from .ml.training import TrainingResult, train
@@ -31,16 +35,7 @@ from .models import (
     Transition,
     VersionState,
 )
-from .roles import STAFF_ROLES, Role, user_roles
-from .workflow import (
-    STEPS,
-    WorkflowConflict,
-    WorkflowError,
-    WorkflowRefused,
-    actor_refusal,
-    fairness_gate_ids,
-    promotion_refusal,
-)
+from .workflow import STEPS, actor_refusal, fairness_gate_ids, promotion_refusal
 
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL SQLSTATE for a NOWAIT lock that is held elsewhere
 
@@ -60,7 +55,7 @@ def registered_model_get_or_create(*, name: str) -> RegisteredModel:
 
 
 def model_version_register(
-    *, registered_model: RegisteredModel, result: TrainingResult, author: AbstractBaseUser, request_id: str = ""
+    *, registered_model: RegisteredModel, result: TrainingResult, author: User, request_id: str = ""
 ) -> ModelVersion:
     """Store the artifact and register it as the model's next version, in `draft`."""
     path, sha256, size = write_artifact(settings.MODEL_ARTIFACT_DIR, registered_model.name, result.document)
@@ -83,8 +78,7 @@ def model_version_register(
             findings=result.findings,
             created_by=author,
         )
-        version._change_reason = "Registered by the training pipeline"
-        version._history_user = author
+        history_stamp(version, reason="Registered by the training pipeline", user=author)
         version.save()
         _record_transition(
             version,
@@ -98,7 +92,7 @@ def model_version_register(
     return version
 
 
-def model_version_train(*, data_path: str, model_name: str, seed: int, author: AbstractBaseUser) -> ModelVersion:
+def model_version_train(*, data_path: str, model_name: str, seed: int, author: User) -> ModelVersion:
     """Train on a labelled CSV with the registered model's policy and register the result."""
     registered_model = registered_model_get_or_create(name=model_name)
     result = train(
@@ -134,17 +128,16 @@ def _waivers_given(
     return given
 
 
-def _set_state(version: ModelVersion, state: VersionState, actor: AbstractBaseUser, reason: str) -> None:
+def _set_state(version: ModelVersion, state: VersionState, actor: User, reason: str) -> None:
     version.state = state
-    version._change_reason = reason
-    version._history_user = actor
+    history_stamp(version, reason=reason, user=actor)
     version.save(update_fields=["state", "waivers"])
 
 
 def _apply(
     version: ModelVersion,
     action: Action,
-    actor: AbstractBaseUser,
+    actor: User,
     comment: str,
     waivers: dict[str, str],
     request_id: str,
@@ -229,7 +222,7 @@ def model_version_transition(
     *,
     version_id: int,
     action: Action | str,
-    actor: AbstractBaseUser,
+    actor: User,
     comment: str = "",
     waivers: dict[str, str] | None = None,
     request_id: str = "",
@@ -267,9 +260,7 @@ def model_version_transition(
         raise conflict from exc
 
 
-def _record_refusal(
-    version_id: int, action: Action, actor: AbstractBaseUser, comment: str, reason: str, request_id: str
-) -> None:
+def _record_refusal(version_id: int, action: Action, actor: User, comment: str, reason: str, request_id: str) -> None:
     version = ModelVersion.objects.only("state").get(pk=version_id)
     _record_transition(
         version,
@@ -289,7 +280,7 @@ def _record_transition(
     action: Action,
     from_state: str,
     to_state: str,
-    actor: AbstractBaseUser,
+    actor: User,
     *,
     accepted: bool = True,
     comment: str = "",
@@ -321,8 +312,8 @@ def portal_user_provision(
     role: Role,
     password: str | None = None,
     check_password: bool = True,
-    actor: AbstractBaseUser | None = None,
-) -> AbstractBaseUser:
+    actor: User | None = None,
+) -> User:
     """Create the user if needed and give them `role`; staff roles may use the admin.
 
     Raises `django.core.exceptions.ValidationError` for a password the validators refuse.
@@ -341,7 +332,7 @@ def portal_user_provision(
         # The roles migration creates every group; get_or_create keeps provisioning working
         # if one was deleted since (or flushed away between transactional tests).
         user.groups.add(Group.objects.get_or_create(name=role)[0])
-        user.__dict__.pop("_portal_roles", None)  # drop roles cached on this instance
+        roles_forget(user)
         GovernanceEvent.objects.create(
             kind=EventKind.USER_PROVISIONED,
             actor=actor,
@@ -351,23 +342,33 @@ def portal_user_provision(
     return user
 
 
-def api_token_issue(*, user: AbstractBaseUser) -> str:
+def api_token_issue(*, user: User) -> str:
     """The user's API token, created on first request."""
     token, _ = Token.objects.get_or_create(user=user)
     return token.key
 
 
-def audit_export_record(*, actor: AbstractBaseUser, filters: dict[str, str], rows: int) -> GovernanceEvent:
-    """Record that someone exported the audit trail, and with which filters."""
+def audit_export_record(
+    *,
+    actor: User,
+    filters: dict[str, str],
+    rows: int,
+    registered_model: RegisteredModel | None = None,
+    request_id: str = "",
+) -> GovernanceEvent:
+    """Record that someone exported the audit trail, with which filters, and the model
+    when the export was of one model's trail."""
     return GovernanceEvent.objects.create(
         kind=EventKind.AUDIT_EXPORTED,
         actor=actor,
+        registered_model=registered_model,
         summary=f"Audit trail exported: {rows} transitions",
         details={"filters": filters, "rows": rows},
+        request_id=request_id,
     )
 
 
-def api_token_rotate(*, user: AbstractBaseUser, actor: AbstractBaseUser | None = None) -> str:
+def api_token_rotate(*, user: User, actor: User | None = None) -> str:
     """Replace the user's API token; the old one stops working at once."""
     with transaction.atomic():
         had_token = Token.objects.filter(user=user).delete()[0] > 0
@@ -381,7 +382,7 @@ def api_token_rotate(*, user: AbstractBaseUser, actor: AbstractBaseUser | None =
     return key
 
 
-def api_token_revoke(*, user: AbstractBaseUser, actor: AbstractBaseUser | None = None) -> bool:
+def api_token_revoke(*, user: User, actor: User | None = None) -> bool:
     """Delete the user's API token; returns whether there was one."""
     with transaction.atomic():
         revoked = Token.objects.filter(user=user).delete()[0] > 0

@@ -1,6 +1,7 @@
 """Registry and workflow API: thin views over selectors and `model_version_transition`."""
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import generics, status
@@ -9,11 +10,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from loanportal.permissions import roles_required
+from loanportal.authentication import signed_in_user
+from loanportal.middleware import request_id
+from loanportal.permissions import CanReadRegistry
 from loanportal.schema import refusal_responses
 
-from .models import ModelVersion, RegisteredModel, Transition
-from .roles import STAFF_ROLES
+from .models import ModelVersion, RegisteredModel
+from .selectors import model_version_details, model_version_list, registered_model_get, registered_model_list
 from .serializers import (
     RegisteredModelSerializer,
     TransitionRequestSerializer,
@@ -22,28 +25,24 @@ from .serializers import (
 )
 from .services import model_version_transition
 
-# Everyone who works in the portal may read the registry; API clients (loan origination
-# systems) may not, since version details carry the audit trail.
-CanReadRegistry = roles_required(*STAFF_ROLES)
-
-
-def _versions() -> QuerySet[ModelVersion]:
-    return ModelVersion.objects.select_related("registered_model", "created_by")
-
 
 class RegisteredModelList(generics.ListAPIView):
     """Registered models and the version each has in production."""
 
     permission_classes = [CanReadRegistry]
     serializer_class = RegisteredModelSerializer
-    queryset = RegisteredModel.objects.prefetch_related("versions")
+
+    def get_queryset(self) -> QuerySet[RegisteredModel]:
+        return registered_model_list(with_versions=True)
 
 
 class RegisteredModelDetail(generics.RetrieveAPIView):
     permission_classes = [CanReadRegistry]
     serializer_class = RegisteredModelSerializer
-    queryset = RegisteredModel.objects.prefetch_related("versions")
     lookup_field = "name"
+
+    def get_queryset(self) -> QuerySet[RegisteredModel]:
+        return registered_model_list(with_versions=True)
 
 
 class RegisteredModelVersionList(generics.ListAPIView):
@@ -53,8 +52,10 @@ class RegisteredModelVersionList(generics.ListAPIView):
     serializer_class = VersionSummarySerializer
 
     def get_queryset(self) -> QuerySet[ModelVersion]:
-        model = get_object_or_404(RegisteredModel, name=self.kwargs["name"])
-        return _versions().filter(registered_model=model).order_by("-version")
+        model = registered_model_get(name=self.kwargs["name"])
+        if model is None:
+            raise Http404(f"No registered model named {self.kwargs['name']!r}.")
+        return model_version_list(registered_model=model)
 
 
 class VersionDetail(generics.RetrieveAPIView):
@@ -64,8 +65,7 @@ class VersionDetail(generics.RetrieveAPIView):
     serializer_class = VersionDetailSerializer
 
     def get_queryset(self) -> QuerySet[ModelVersion]:
-        transitions = Transition.objects.select_related("actor").order_by("created_at", "id")
-        return _versions().prefetch_related(Prefetch("transitions", queryset=transitions))
+        return model_version_details()
 
 
 class VersionTransition(APIView):
@@ -110,10 +110,10 @@ class VersionTransition(APIView):
         model_version_transition(
             version_id=pk,
             action=action,
-            actor=request.user,
+            actor=signed_in_user(request),
             comment=body.validated_data["comment"],
             waivers=body.validated_data["waivers"],
-            request_id=request.request_id,
+            request_id=request_id(request),
         )
-        version = VersionDetail().get_queryset().get(pk=pk)
+        version = model_version_details().get(pk=pk)
         return Response(VersionDetailSerializer(version).data, status=status.HTTP_200_OK)

@@ -25,26 +25,9 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from loanportal.exceptions import ServiceError
+from loanportal.roles import Role, user_roles
 
 from .models import Action, ModelVersion, Transition, VersionState
-from .roles import Role, user_roles
-
-
-class WorkflowError(ServiceError):
-    """A workflow action that did not happen; `message` is meant for a person."""
-
-
-class WorkflowRefused(WorkflowError):
-    """The actor may not do this, or a gate is not met."""
-
-    status_code = 403
-
-
-class WorkflowConflict(WorkflowError):
-    """The version is not in a state that allows the action, or another action won a race."""
-
-    status_code = 409
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,8 @@ remembers them for a few seconds.
 DRF's `TokenAuthentication` reads the token and user (one query), then the first role
 check reads the user's groups (a second one); on the scoring path those two ORM queries
 were about 40% of a request's time. Here one indexed join answers both, and the roles
-prime the per-request cache of `governance.roles.user_roles` (if that cache ever moves,
-roles are simply read again: slower, never wrong). Refusals are DRF's: 401 for an
-unknown token or an inactive user.
+are kept on the user for the request (`loanportal.roles.roles_remember`), so role checks
+read no more. Refusals are DRF's: 401 for an unknown token or an inactive user.
 
 Each worker then remembers a valid token's user and roles for `API_TOKEN_CACHE_SECONDS`
 (default 5): a loan origination system calling many times a second costs one query per
@@ -21,11 +20,22 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, User
+from django.core.exceptions import PermissionDenied
 from django.db import connection
+from django.http import HttpRequest
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
+from rest_framework.request import Request
+
+from .roles import roles_remember
+
+
+def _column(field: Any) -> str:
+    """A concrete field's column (Django types it optional: relations have none)."""
+    column: str = field.column
+    return column
 
 
 @functools.cache
@@ -34,12 +44,12 @@ def _user_and_roles_sql() -> tuple[str, list[str]]:
     user_model = get_user_model()
     user_groups = user_model.groups.through._meta
     quote = connection.ops.quote_name
-    user_pk = quote(user_model._meta.pk.column)
-    token_user = quote(Token._meta.get_field("user").column)
-    group_user = quote(user_groups.get_field("user").column)
-    group_group = quote(user_groups.get_field("group").column)
+    user_pk = quote(_column(user_model._meta.pk))
+    token_user = quote(_column(Token._meta.get_field("user")))
+    group_user = quote(_column(user_groups.get_field("user")))
+    group_group = quote(_column(user_groups.get_field("group")))
     attnames = [field.attname for field in user_model._meta.concrete_fields]
-    columns = ", ".join(f"u.{quote(field.column)}" for field in user_model._meta.concrete_fields)
+    columns = ", ".join(f"u.{quote(_column(field))}" for field in user_model._meta.concrete_fields)
     # Only table and column names from model metadata are formatted in; the key is a parameter.
     sql = (
         f"SELECT {columns}, g.{quote('name')} "  # nosec B608
@@ -91,5 +101,14 @@ class PortalTokenAuthentication(TokenAuthentication):
         user = get_user_model().from_db(connection.alias, attnames, values)
         if not user.is_active:
             raise AuthenticationFailed("User inactive or deleted.")
-        user._portal_roles = set(roles)
+        roles_remember(user, roles)
         return user, Token(key=key, user=user)
+
+
+def signed_in_user(request: HttpRequest | Request) -> User:
+    """The user of a request that the view's permissions, or the admin, let in: signed in,
+    so never anonymous there."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied("This needs a signed-in user.")
+    return user

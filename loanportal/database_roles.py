@@ -15,12 +15,11 @@ the owner; docker-compose.yml's `migrate` service does both).
 
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.db import connection, transaction
+from django.db.models import Field
 from psycopg2 import sql
-from simple_history.models import HistoricalChanges
 
-from governance.audit import AppendOnlyModel
+from .audit import audit_models
 
 FULL = ("SELECT", "INSERT", "UPDATE", "DELETE")
 APPEND_ONLY = ("SELECT", "INSERT")
@@ -36,19 +35,14 @@ class TableGrant:
     update_columns: tuple[str, ...] = ()
 
 
-def audit_models() -> list[type]:
-    """Every model whose rows are audit records: append-only models and field history."""
-    return [model for model in apps.get_models() if issubclass(model, AppendOnlyModel | HistoricalChanges)]
-
-
 def runtime_table_grants(tables: list[str]) -> list[TableGrant]:
     """The runtime role's privileges on each of `tables` (the schema's tables)."""
     audit = {model._meta.db_table: model for model in audit_models()}
     grants = []
     for table in sorted(tables):
         if table in audit:
-            model = audit[table]
-            clearable = tuple(model._meta.get_field(name).column for name in getattr(model, "clearable_fields", ()))
+            fields = (audit[table]._meta.get_field(name) for name in getattr(audit[table], "clearable_fields", ()))
+            clearable = tuple(field.column for field in fields if isinstance(field, Field) and field.column)
             grants.append(TableGrant(table, APPEND_ONLY, clearable))
         elif table == MIGRATIONS_TABLE:
             grants.append(TableGrant(table, READ_ONLY))

@@ -1,4 +1,5 @@
-"""API errors: one JSON shape for every refusal, and the exceptions services raise.
+"""API errors: one JSON shape for every refusal, and the one place that gives each kind of
+service error its HTTP status.
 
 Every error response of the API has the body
 
@@ -6,8 +7,8 @@ Every error response of the API has the body
 
 `errors` is empty unless the input was invalid. DRF's own exceptions (authentication,
 permission, throttling with its `Retry-After` header, unsupported media type, parse
-errors) are reshaped into it, so are services' `ServiceError`s, and a body over
-`DATA_UPLOAD_MAX_MEMORY_SIZE` becomes a 413 instead of Django's 400.
+errors) are reshaped into it, so are services' `ServiceError`s (`loanportal.errors`), and
+a body over `DATA_UPLOAD_MAX_MEMORY_SIZE` becomes a 413 instead of Django's 400.
 """
 
 from typing import Any
@@ -17,25 +18,29 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
+from .errors import Conflict, InvalidInput, NotFound, Refused, ServiceError, Unavailable
+
 NON_FIELD_ERRORS = "non_field_errors"
 
-
-class ServiceError(Exception):
-    """A refusal a service explains to its caller: an HTTP status, a sentence and, for
-    invalid input, messages keyed by field (or by index, then field, for batches)."""
-
-    status_code = status.HTTP_400_BAD_REQUEST
-
-    def __init__(self, message: str, errors: dict[str, Any] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.errors = errors or {}
+# The status the API answers each kind of service error with; any other is a 400.
+SERVICE_ERROR_STATUS: tuple[tuple[type[ServiceError], int], ...] = (
+    (InvalidInput, status.HTTP_400_BAD_REQUEST),
+    (Refused, status.HTTP_403_FORBIDDEN),
+    (NotFound, status.HTTP_404_NOT_FOUND),
+    (Conflict, status.HTTP_409_CONFLICT),
+    (Unavailable, status.HTTP_503_SERVICE_UNAVAILABLE),
+)
 
 
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = _("The request body is larger than this API accepts.")
     default_code = "payload_too_large"
+
+
+def service_error_status(error: ServiceError) -> int:
+    """The HTTP status the API answers `error` with: 400 unless it is of a kind above."""
+    return next((code for kind, code in SERVICE_ERROR_STATUS if isinstance(error, kind)), status.HTTP_400_BAD_REQUEST)
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -45,7 +50,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     from rest_framework.views import exception_handler
 
     if isinstance(exc, ServiceError):
-        return Response({"detail": exc.message, "errors": exc.errors}, status=exc.status_code)
+        return Response({"detail": exc.message, "errors": exc.errors}, status=service_error_status(exc))
     if isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
     response = exception_handler(exc, context)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework.request import Request
 
 from .ids import uuid7
 
@@ -25,10 +26,18 @@ class RequestIdMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         supplied = request.headers.get("X-Request-ID", "")
-        request.request_id = supplied if _CLIENT_REQUEST_ID.match(supplied) else uuid7().hex
+        minted = supplied if _CLIENT_REQUEST_ID.match(supplied) else uuid7().hex
+        request.request_id = minted  # type: ignore[attr-defined]  # read through `request_id()`
         response = self.get_response(request)
-        response["X-Request-ID"] = request.request_id
+        response["X-Request-ID"] = minted
         return response
+
+
+def request_id(request: HttpRequest | Request) -> str:
+    """The id `RequestIdMiddleware` gave the request: what its audit records carry."""
+    django_request = request._request if isinstance(request, Request) else request
+    minted: str = django_request.request_id  # type: ignore[attr-defined]
+    return minted
 
 
 class DatabaseUnavailableMiddleware:

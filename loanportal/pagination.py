@@ -16,7 +16,7 @@ from rest_framework.request import Request
 MAX_DATABASE_INTEGER = 2**31 - 1
 MAX_PAGE_SIZE = 1000
 
-Default = TypeVar("Default", int, None)
+Default = TypeVar("Default", bound=int | None)
 
 
 def query_int(

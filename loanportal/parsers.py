@@ -10,6 +10,7 @@
 """
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -24,8 +25,10 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     document = dict(pairs)
     if len(document) != len(pairs):
         seen: set[str] = set()
-        duplicated = next(key for key, _ in pairs if key in seen or seen.add(key))
-        raise ValueError(f"duplicated key {duplicated!r}")
+        for key, _ in pairs:
+            if key in seen:
+                raise ValueError(f"duplicated key {key!r}")
+            seen.add(key)
     return document
 
 
@@ -41,7 +44,7 @@ class StrictJSONParser(BaseParser):
     media_type = "application/json"
     renderer_class = JSONRenderer
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: dict[str, Any] | None = None) -> Any:
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Mapping[str, Any] | None = None) -> Any:
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         request = (parser_context or {}).get("request")
         if request is not None and int(request.META.get("CONTENT_LENGTH") or 0) > limit:

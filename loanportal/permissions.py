@@ -1,21 +1,45 @@
-"""REST API permission classes built on portal roles (group membership, no superuser bypass)."""
+"""REST API permissions, one per capability of `loanportal.roles` (group membership, no
+superuser bypass)."""
 
-from typing import Any
+from typing import ClassVar
 
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
+from rest_framework.views import APIView
 
-from governance.roles import Role, user_roles
+from .roles import READ_DECISIONS, READ_MONITORING, READ_REGISTRY, SCORE_APPLICATIONS, WORK_MONITORING, Capability
 
 
-def roles_required(*roles: Role) -> type[BasePermission]:
-    """A permission class that admits authenticated users holding any of `roles`."""
+class CapabilityPermission(BasePermission):
+    """Admits authenticated users who hold one of the roles of `capability`."""
 
-    class HasRole(BasePermission):
-        message = f"This needs the role {' or '.join(roles)}."
+    capability: ClassVar[Capability]
 
-        def has_permission(self, request: Request, view: Any) -> bool:
-            return bool(user_roles(request.user) & set(roles))
+    @property
+    def message(self) -> str:
+        return f"This needs the role {self.capability.holders}."
 
-    HasRole.__name__ = HasRole.__qualname__ = "Has" + "Or".join(r.name.title().replace("_", "") for r in roles)
-    return HasRole
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return self.capability.allows(request.user)
+
+
+class CanReadRegistry(CapabilityPermission):
+    capability = READ_REGISTRY
+
+
+class CanScoreApplications(CapabilityPermission):
+    capability = SCORE_APPLICATIONS
+
+
+class CanReadDecisions(CapabilityPermission):
+    capability = READ_DECISIONS
+
+
+class CanUseMonitoring(BasePermission):
+    """Reading monitoring for safe methods; running jobs and working incidents for the rest."""
+
+    message = "Your role does not give access to this monitoring resource."
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        capability = READ_MONITORING if request.method in SAFE_METHODS else WORK_MONITORING
+        return capability.allows(request.user)

@@ -32,7 +32,8 @@ class ErrorSerializer(serializers.Serializer):
     """The body of every refusal (`loanportal.exceptions`)."""
 
     detail = serializers.CharField()
-    errors = serializers.DictField(
+    # A field named like `Serializer.errors`: DRF's metaclass takes declared fields off the class.
+    errors = serializers.DictField(  # type: ignore[assignment]
         help_text="Per field (or per index, then field, for batches) what is wrong; empty when not about input."
     )
 

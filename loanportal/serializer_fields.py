@@ -6,21 +6,24 @@ would hide, and the guess contradicts the OpenAPI schema, which promises the typ
 fields refuse it with a 400 naming the field.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rest_framework import serializers
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
-class _OnlyJSONType:
-    json_type: type
+
+class _OnlyJSONType(serializers.Field):
+    json_type: ClassVar[type]
     # Its own key: the fields' own "invalid" messages take other placeholders.
-    default_error_messages = {"wrong_type": "Must be a {type}."}
-    type_name = ""
+    default_error_messages: ClassVar[dict[str, "StrOrPromise"]] = {"wrong_type": "Must be a {type}."}
+    type_name: ClassVar[str] = ""
 
     def to_internal_value(self, data: Any) -> Any:
         if type(data) is not self.json_type:  # bool is an int subclass: exact type, not isinstance
-            self.fail("wrong_type", type=self.type_name)  # type: ignore[attr-defined]
-        return super().to_internal_value(data)  # type: ignore[misc]
+            self.fail("wrong_type", type=self.type_name)
+        return super().to_internal_value(data)
 
 
 class StrictCharField(_OnlyJSONType, serializers.CharField):
@@ -39,7 +42,7 @@ class StrictBooleanField(_OnlyJSONType, serializers.BooleanField):
     """Only JSON true or false: "yes", 1 or "false" are refused, not guessed at."""
 
     json_type, type_name = bool, "true or false"
-    default_error_messages = {"wrong_type": "Must be true or false."}
+    default_error_messages: ClassVar[dict[str, "StrOrPromise"]] = {"wrong_type": "Must be true or false."}
 
 
 class StrictUUIDField(_OnlyJSONType, serializers.UUIDField):

@@ -19,10 +19,12 @@ let through: scoring must go on without Redis.
 
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import cast
 
+from rest_framework.request import Request
 from rest_framework.settings import api_settings
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
 
 REPORT_SHARE = 32
 
@@ -45,17 +47,21 @@ class ClientRateThrottle(SimpleRateThrottle):
     """`scope`'s rate from `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`, per authenticated client."""
 
     scope = "api"
+    # Set from the rate by SimpleRateThrottle; only read when there is a rate.
+    num_requests: int
+    duration: int
 
     def get_rate(self) -> str | None:
         # Read per instance rather than at import, so settings overrides take effect.
-        return api_settings.DEFAULT_THROTTLE_RATES.get(self.scope)
+        # DRF's type stubs take the rates for numbers; they are "<count>/<period>" strings.
+        return cast("str | None", api_settings.DEFAULT_THROTTLE_RATES.get(self.scope))
 
-    def get_cache_key(self, request: Any, view: Any) -> str | None:
+    def get_cache_key(self, request: Request, view: APIView) -> str | None:
         if not request.user.is_authenticated:
             return None
         return f"throttle:{self.scope}:{request.user.pk}"
 
-    def allow_request(self, request: Any, view: Any) -> bool:
+    def allow_request(self, request: Request, view: APIView) -> bool:
         key = self.get_cache_key(request, view) if self.rate else None
         if key is None:
             return True

@@ -24,7 +24,7 @@ from .metrics import metrics_exposition
 
 logger = logging.getLogger(__name__)
 
-BROKER_TIMEOUT_SECONDS = 1.0
+BROKER_TIMEOUT_SECONDS = 1
 
 
 @never_cache

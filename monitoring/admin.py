@@ -8,33 +8,35 @@ Validators and Model Approvers edit it, with history.
 """
 
 from collections.abc import Callable
+from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
-from django.db.models import Case, Count, IntegerField, OuterRef, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, IntegerField, Model, QuerySet, Value, When
+from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from governance.models import ModelVersion, VersionState
-from governance.roles import Role, user_roles
 from loanportal.admin import PortalAdmin, can_use_admin
+from loanportal.authentication import signed_in_user
+from loanportal.history import history_stamp
+from loanportal.middleware import request_id
+from loanportal.roles import EDIT_MONITORING_POLICY, WORK_MONITORING
 
-from .models import ACTIVE_STATUSES, DriftResult, Incident, JobKind, MonitoredVersion, MonitoringPolicy, MonitoringRun
+from .errors import IncidentError
+from .incidents import incident_acknowledge, incident_resolve
+from .models import ACTIVE_STATUSES, DriftResult, Incident, MonitoredVersion, MonitoringPolicy, MonitoringRun
 from .pages import version_monitoring
-from .selectors import monitoring_policy
-from .services import WORK_ROLES, IncidentError, incident_acknowledge, incident_resolve
+from .selectors import monitored_versions, monitoring_policy
 
-POLICY_ROLES = (Role.MODEL_VALIDATOR, Role.MODEL_APPROVER)
-
-
-def can_work_incidents(request: HttpRequest) -> bool:
-    return bool(user_roles(request.user) & set(WORK_ROLES))
+if TYPE_CHECKING:
+    from .selectors import MonitoredVersionRow
 
 
 def monitoring_page_link(version: ModelVersion | None) -> str:
@@ -96,7 +98,7 @@ class IncidentAdmin(PortalAdmin):
         return [active_first.asc(), "severity", "-last_seen"]
 
     def has_work_permission(self, request: HttpRequest) -> bool:
-        return can_work_incidents(request)
+        return WORK_MONITORING.allows(request.user)
 
     @admin.display(description="model version")
     def version_page(self, incident: Incident) -> str:
@@ -127,15 +129,19 @@ class IncidentAdmin(PortalAdmin):
 
     @admin.action(description="Acknowledge selected incidents (you become the owner)", permissions=["work"])
     def acknowledge_selected(self, request: HttpRequest, queryset: QuerySet[Incident]) -> None:
+        acknowledge = partial(incident_acknowledge, actor=signed_in_user(request), request_id=request_id(request))
         for incident in queryset:
-            self._act(request, incident, partial(incident_acknowledge, actor=request.user), "acknowledged")
+            self._act(request, incident, acknowledge, "acknowledged")
 
     @admin.action(description="Resolve selected incidents…", permissions=["work"])
     def resolve_selected(self, request: HttpRequest, queryset: QuerySet[Incident]) -> HttpResponse | None:
         note = request.POST.get("resolution_note", "").strip()
         if "apply" in request.POST and note:
+            resolve = partial(
+                incident_resolve, actor=signed_in_user(request), note=note, request_id=request_id(request)
+            )
             for incident in queryset:
-                self._act(request, incident, partial(incident_resolve, actor=request.user, note=note), "resolved")
+                self._act(request, incident, resolve, "resolved")
             return None
         if "apply" in request.POST:
             self.message_user(request, "A resolution note is required.", messages.ERROR)
@@ -168,13 +174,13 @@ class DriftResultInline(admin.TabularInline):
     extra = 0
     can_delete = False
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return can_use_admin(request.user)
 
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -240,22 +246,7 @@ class MonitoredVersionAdmin(PortalAdmin):
     list_filter = ("registered_model", "state")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[MonitoredVersion]:
-        active = (
-            Incident.objects.filter(model_version=OuterRef("pk"), status__in=ACTIVE_STATUSES)
-            .order_by()
-            .values("model_version")
-            .annotate(n=Count("id"))
-        )
-        drift = MonitoringRun.objects.filter(model_version=OuterRef("pk"), kind=JobKind.DRIFT)
-        return (
-            super()
-            .get_queryset(request)
-            .select_related("registered_model")
-            .annotate(
-                active_incidents=Coalesce(Subquery(active.values("n")), 0),
-                latest_drift=Subquery(drift.order_by("-window_end").values("window_end")[:1]),
-            )
-        )
+        return monitored_versions().order_by(*self.get_ordering(request))
 
     def get_ordering(self, request: HttpRequest) -> list[Any]:
         production_first = Case(
@@ -268,11 +259,11 @@ class MonitoredVersionAdmin(PortalAdmin):
         return monitoring_page_link(version)
 
     @admin.display(description="open or acknowledged incidents", ordering="active_incidents")
-    def active_incidents(self, version: MonitoredVersion) -> int:
+    def active_incidents(self, version: "MonitoredVersionRow") -> int:
         return version.active_incidents
 
     @admin.display(description="latest drift window end", ordering="latest_drift")
-    def latest_drift(self, version: MonitoredVersion) -> Any:
+    def latest_drift(self, version: "MonitoredVersionRow") -> datetime | None:
         return version.latest_drift
 
     def get_urls(self) -> list[Any]:
@@ -313,18 +304,19 @@ class MonitoringPolicyAdmin(PortalAdmin):
     )
 
     def _may_edit(self, request: HttpRequest) -> bool:
-        return bool(user_roles(request.user) & set(POLICY_ROLES))
+        return EDIT_MONITORING_POLICY.allows(request.user)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return self._may_edit(request)
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return self._may_edit(request)
 
     def get_readonly_fields(self, request: HttpRequest, obj: MonitoringPolicy | None = None) -> tuple[str, ...]:
         return ("registered_model",) if obj is not None else ()
 
-    def save_model(self, request: HttpRequest, obj: MonitoringPolicy, form: Any, change: bool) -> None:
+    def save_model(self, request: HttpRequest, obj: MonitoringPolicy, form: ModelForm, change: bool) -> None:
         changed = ", ".join(form.changed_data) or "nothing"
-        obj._change_reason = f"Changed in the admin: {changed}" if change else "Created in the admin"
+        reason = f"Changed in the admin: {changed}" if change else "Created in the admin"
+        history_stamp(obj, reason=reason, request_id=request_id(request))
         super().save_model(request, obj, form, change)

@@ -10,9 +10,11 @@ No Django here: numbers and labels in, markup out.
 from collections.abc import Sequence
 from html import escape
 
+from .psi import ACT, STABLE, WATCH
+
 WIDTH = 760
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf", "#7f7f7f", "#bcbd22", "#d62728")
-BAND_COLOURS = {"stable": "#d8ecd3", "watch": "#f6c667", "act": "#d9534f"}
+BAND_COLOURS = {STABLE: "#d8ecd3", WATCH: "#f6c667", ACT: "#d9534f"}
 NO_DATA_COLOUR = "#eeeeee"
 
 

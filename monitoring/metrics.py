@@ -18,25 +18,16 @@ import logging
 from collections.abc import Iterator
 
 from django.db import DatabaseError
-from django.db.models import Count
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from governance.models import ModelVersion, VersionState
+from governance.selectors import production_versions
 
-from .models import FINISHED_STATUSES, DriftResult, FairnessResult, JobKind, MonitoringRun, RunStatus
+from .models import FINISHED_STATUSES, JobKind, RunStatus
 from .rules import SCORE_SUBJECT
-from .selectors import incidents_active
+from .selectors import drift_psi, fairness_results, incident_counts_active, run_latest
 
 logger = logging.getLogger(__name__)
-
-
-def _latest_run(version: ModelVersion, kind: JobKind, status: tuple[str, ...]) -> MonitoringRun | None:
-    return (
-        MonitoringRun.objects.filter(model_version=version, kind=kind, status__in=status)
-        .order_by("-window_end")
-        .first()
-    )
 
 
 class MonitoringCollector(Collector):
@@ -77,19 +68,19 @@ class MonitoringCollector(Collector):
             "Lowest adverse impact ratio of a judged group, latest fairness window.",
             labels=["model", "version", "attribute"],
         )
-        for version in ModelVersion.objects.select_related("registered_model").filter(state=VersionState.PRODUCTION):
+        for version in production_versions():
             labels = [version.registered_model.name, str(version.version)]
-            drift = _latest_run(version, JobKind.DRIFT, (RunStatus.COMPLETED,))
+            drift = run_latest(version=version, kind=JobKind.DRIFT, statuses=(RunStatus.COMPLETED,))
             if drift is not None:
                 window_end.add_metric(labels, drift.window_end.timestamp())
-                for subject, value in DriftResult.objects.filter(run=drift).values_list("subject", "psi"):
+                for _, subject, value, _ in drift_psi(runs=[drift]):
                     if subject == SCORE_SUBJECT:
                         score_psi.add_metric(labels, value)
                     else:
                         feature_psi.add_metric([*labels, subject], value)
-            fairness = _latest_run(version, JobKind.FAIRNESS, FINISHED_STATUSES)
+            fairness = run_latest(version=version, kind=JobKind.FAIRNESS, statuses=FINISHED_STATUSES)
             if fairness is not None:
-                for result in FairnessResult.objects.filter(run=fairness):
+                for result in fairness_results(runs=[fairness]):
                     if result.min_adverse_impact_ratio is not None:
                         min_ratio.add_metric([*labels, result.attribute], result.min_adverse_impact_ratio)
                     for group, row in result.groups.items():
@@ -100,13 +91,7 @@ class MonitoringCollector(Collector):
         active = GaugeMetricFamily(
             "loanportal_incidents_active", "Open and acknowledged incidents.", labels=["model", "kind", "severity"]
         )
-        counts = (
-            incidents_active()
-            .order_by()
-            .values("model_version__registered_model__name", "kind", "severity")
-            .annotate(n=Count("id"))
-        )
-        for row in counts:
+        for row in incident_counts_active():
             active.add_metric(
                 [row["model_version__registered_model__name"] or "", row["kind"], row["severity"]], row["n"]
             )

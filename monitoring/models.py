@@ -6,11 +6,13 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from governance.audit import AppendOnlyModel
 from governance.models import ModelVersion, RegisteredModel
+from loanportal.audit import AppendOnlyModel
+from loanportal.history import RequestIdHistoricalModel
 
-from . import rules
+from . import psi, rules
 from .performance import MONTH, WEEK
+from .windows import Window
 
 
 class CohortPeriod(models.TextChoices):
@@ -69,7 +71,7 @@ class MonitoringPolicy(models.Model):
         validators=[MinValueValidator(1)],
         help_text="Cohorts with fewer recorded outcomes are reported but not judged.",
     )
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[RequestIdHistoricalModel])
 
     class Meta:
         verbose_name_plural = "monitoring policies"
@@ -118,7 +120,7 @@ class MonitoringRun(models.Model):
 
     The unique constraint is what makes a second trigger of the same window a no-op, even
     when two schedulers fire at once. `status` is job bookkeeping, changed only by
-    `monitoring.services` under a row lock; the run and its result rows are the record.
+    `monitoring.runs` under a row lock; the run and its result rows are the record.
     """
 
     kind = models.CharField(max_length=16, choices=JobKind.choices)
@@ -135,6 +137,7 @@ class MonitoringRun(models.Model):
         related_name="+",
         help_text="Empty for scheduled runs.",
     )
+    request_id = models.CharField(max_length=64, blank=True, help_text="The API request that asked for the run.")
     rows = models.PositiveIntegerField(null=True, blank=True, help_text="Decisions the run looked at.")
     summary = models.JSONField(default=dict, blank=True)
     error = models.TextField(blank=True)
@@ -157,17 +160,17 @@ class MonitoringRun(models.Model):
         indexes = [models.Index(fields=["model_version", "kind", "-window_end"], name="run_version_kind_end")]
 
     def __str__(self) -> str:
-        window = f"{self.window_start:%Y-%m-%d %H:%M} to {self.window_end:%Y-%m-%d %H:%M} UTC"
-        return f"{self.get_kind_display()} {self.model_version} {window}"
+        return f"{self.get_kind_display()} {self.model_version} {self.window}"
+
+    @property
+    def window(self) -> Window:
+        return Window(self.window_start, self.window_end)
 
 
 class DriftBand(models.TextChoices):
-    STABLE = "stable"
-    WATCH = "watch"
-    ACT = "act"
-
-
-SCORE_SUBJECT = rules.SCORE_SUBJECT
+    STABLE = psi.STABLE, "Stable"
+    WATCH = psi.WATCH, "Watch"
+    ACT = psi.ACT, "Act"
 
 
 class DriftResult(AppendOnlyModel):
@@ -177,7 +180,9 @@ class DriftResult(AppendOnlyModel):
     (append-only, like the other result rows)."""
 
     run = models.ForeignKey(MonitoringRun, on_delete=models.PROTECT, related_name="drift_results")
-    subject = models.CharField(max_length=64, help_text=f"Application field, or {SCORE_SUBJECT!r} for the model score.")
+    subject = models.CharField(
+        max_length=64, help_text=f"Application field, or {rules.SCORE_SUBJECT!r} for the model score."
+    )
     psi = models.FloatField()
     band = models.CharField(max_length=8, choices=DriftBand.choices)
     chi_square = models.FloatField()
@@ -272,7 +277,7 @@ class Incident(models.Model):
     One active (open or acknowledged) incident per model version, kind and subject: a
     recurring breach updates it (occurrences, last seen, worst value, latest snapshot)
     and raises its severity if it got worse. Status moves open -> acknowledged ->
-    resolved only through `monitoring.services`, which lock the row and set a history
+    resolved only through `monitoring.incidents`, which lock the row and set a history
     change reason; resolving needs a note.
     """
 
@@ -307,7 +312,7 @@ class Incident(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     resolution_note = models.TextField(blank=True)
-    history = HistoricalRecords()
+    history = HistoricalRecords(bases=[RequestIdHistoricalModel])
 
     class Meta:
         ordering = ["-last_seen", "-id"]

@@ -5,15 +5,23 @@ from typing import Any
 from governance.models import ModelVersion
 
 from . import charts
-from .models import DriftResult, FairnessResult, Incident, JobKind, MonitoringPolicy, PerformanceCohort, RunStatus
+from .models import JobKind, MonitoringPolicy, MonitoringRun, RunStatus
 from .rules import SCORE_SUBJECT
-from .selectors import runs_for_version
+from .selectors import (
+    drift_psi,
+    drift_result,
+    fairness_results,
+    incidents_of_version,
+    performance_cohorts,
+    runs_for_version,
+)
 
 DRIFT_WINDOWS = 48  # two days of hourly windows
 FAIRNESS_WINDOWS = 30
+INCIDENTS = 100
 
 
-def _window_label(run: Any) -> str:
+def _window_label(run: MonitoringRun) -> str:
     return f"{run.window_end:%m-%d %H:%M}"
 
 
@@ -27,9 +35,7 @@ def _drift_charts(version: ModelVersion, policy: MonitoringPolicy) -> dict[str, 
     row_of = {s: i for i, s in enumerate(subjects)}
     values: list[list[float | None]] = [[None] * len(runs) for _ in subjects]
     bands: list[list[str | None]] = [[None] * len(runs) for _ in subjects]
-    for run_id, subject, psi, band in DriftResult.objects.filter(run__in=runs).values_list(
-        "run_id", "subject", "psi", "band"
-    ):
+    for run_id, subject, psi, band in drift_psi(runs=runs):
         values[row_of[subject]][position[run_id]] = psi
         bands[row_of[subject]][position[run_id]] = band
     heatmap = charts.heatmap(
@@ -51,7 +57,7 @@ def _drift_charts(version: ModelVersion, policy: MonitoringPolicy) -> dict[str, 
     latest = next((r for r in reversed(runs) if r.status == RunStatus.COMPLETED), None)
     distribution = None
     if latest is not None:
-        score = DriftResult.objects.get(run=latest, subject=SCORE_SUBJECT)
+        score = drift_result(run=latest, subject=SCORE_SUBJECT)
         distribution = charts.paired_bars(
             title=(
                 f"Score distribution: baseline vs window ending {latest.window_end:%Y-%m-%d %H:%M} UTC "
@@ -72,7 +78,7 @@ def _fairness_charts(version: ModelVersion, policy: MonitoringPolicy) -> list[st
     columns = [_window_label(r) for r in runs]
     position = {r.pk: j for j, r in enumerate(runs)}
     by_attribute: dict[str, dict[str, list[float | None]]] = {}
-    for result in FairnessResult.objects.filter(run__in=runs):
+    for result in fairness_results(runs=runs):
         lines = by_attribute.setdefault(result.attribute, {})
         for group, row in result.groups.items():
             if row["sufficient"]:
@@ -93,7 +99,7 @@ def _performance_charts(version: ModelVersion, policy: MonitoringPolicy) -> list
     runs = runs_for_version(version=version, kind=JobKind.PERFORMANCE, limit=1)
     if not runs:
         return []
-    cohorts = list(PerformanceCohort.objects.filter(run=runs[0]))
+    cohorts = list(performance_cohorts(run=runs[0]))
     labels = [str(c.cohort_start) for c in cohorts]
     validation_auc = version.metrics["roc_auc"]
     return [
@@ -128,7 +134,5 @@ def version_monitoring(*, version: ModelVersion, policy: MonitoringPolicy) -> di
         **_drift_charts(version, policy),
         "fairness_charts": _fairness_charts(version, policy),
         "performance_charts": _performance_charts(version, policy),
-        "incidents": Incident.objects.filter(model_version=version)
-        .select_related("owner")
-        .order_by("-last_seen")[:100],
+        "incidents": incidents_of_version(version=version, limit=INCIDENTS),
     }

@@ -28,7 +28,6 @@ from governance.ml.baseline import bin_codes, bin_count
 
 EPSILON = 1e-4
 STABLE, WATCH, ACT = "stable", "watch", "act"
-BANDS = (STABLE, WATCH, ACT)
 
 
 def shares(counts: np.ndarray) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Reads for the monitoring jobs, pages and API.
+"""Reads for the monitoring jobs, pages, admin, metrics and API.
 
 The drift job reads up to millions of encoded application vectors per window. It never
 builds a Python object per row: on PostgreSQL it streams `COPY ... TO STDOUT (FORMAT
@@ -8,22 +8,40 @@ the caller.
 """
 
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict, cast
 
 import numpy as np
 from django.db import connection
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce
 from psycopg2 import sql
 
 from governance.models import ModelVersion, RegisteredModel, VersionState
 from predictions.models import Decision, DecisionLog
 
-from .models import ACTIVE_STATUSES, FINISHED_STATUSES, Incident, JobKind, MonitoringPolicy, MonitoringRun, RunStatus
+from .models import (
+    ACTIVE_STATUSES,
+    FINISHED_STATUSES,
+    DriftResult,
+    FairnessResult,
+    Incident,
+    IncidentStatus,
+    JobKind,
+    MonitoredVersion,
+    MonitoringPolicy,
+    MonitoringRun,
+    PerformanceCohort,
+    RunStatus,
+)
+from .windows import Window
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 CHUNK_ROWS = 65_536
 VectorConsumer = Callable[[np.ndarray, np.ndarray], None]
@@ -39,13 +57,11 @@ def monitoring_policy(*, registered_model: RegisteredModel) -> MonitoringPolicy:
     )
 
 
-def versions_to_monitor(
-    *, registered_model: RegisteredModel, window_start: datetime, window_end: datetime
-) -> list[ModelVersion]:
+def versions_to_monitor(*, registered_model: RegisteredModel, window: Window) -> list[ModelVersion]:
     """The model's production version, and every other version that decided applications
     in the window (the one it replaced on the day of a promotion, a rolled-back one)."""
     decided = DecisionLog.objects.filter(
-        model_version=OuterRef("pk"), created_at__gte=window_start, created_at__lt=window_end
+        model_version=OuterRef("pk"), created_at__gte=window.start, created_at__lt=window.end
     )
     return list(
         ModelVersion.objects.select_related("registered_model")
@@ -79,24 +95,124 @@ def runs_for_version(*, version: ModelVersion, kind: JobKind, limit: int) -> lis
     return list(reversed(runs.order_by("-window_end", "-id")[:limit]))
 
 
+def run_get(*, run_id: int) -> MonitoringRun | None:
+    return MonitoringRun.objects.select_related("model_version__registered_model").filter(pk=run_id).first()
+
+
+def run_latest(*, version: ModelVersion, kind: JobKind, statuses: tuple[str, ...]) -> MonitoringRun | None:
+    """The version's run of `kind` with the latest window among those in `statuses`."""
+    return (
+        MonitoringRun.objects.filter(model_version=version, kind=kind, status__in=statuses)
+        .order_by("-window_end")
+        .first()
+    )
+
+
+class MonitoringSummary(TypedDict):
+    active_incidents: int
+    latest_drift: datetime | None
+
+
+if TYPE_CHECKING:
+    # A monitored version as `monitored_versions` annotates it.
+    MonitoredVersionRow = WithAnnotations[MonitoredVersion, MonitoringSummary]
+
+
+def monitored_versions() -> "QuerySet[MonitoredVersionRow]":
+    """Every model version with its count of active incidents and its latest drift window end."""
+    active = (
+        Incident.objects.filter(model_version=OuterRef("pk"), status__in=ACTIVE_STATUSES)
+        .order_by()
+        .values("model_version")
+        .annotate(n=Count("id"))
+    )
+    drift = MonitoringRun.objects.filter(model_version=OuterRef("pk"), kind=JobKind.DRIFT)
+    return MonitoredVersion.objects.select_related("registered_model").annotate(
+        active_incidents=Coalesce(Subquery(active.values("n")), 0),
+        latest_drift=Subquery(drift.order_by("-window_end").values("window_end")[:1]),
+    )
+
+
+# --- Results ---------------------------------------------------------------------
+
+
+def drift_psi(*, runs: list[MonitoringRun]) -> QuerySet[DriftResult, tuple[int, str, float, str]]:
+    """(run id, subject, PSI, band) of every drift result of `runs`."""
+    return DriftResult.objects.filter(run__in=runs).values_list("run_id", "subject", "psi", "band")
+
+
+def drift_result(*, run: MonitoringRun, subject: str) -> DriftResult:
+    return DriftResult.objects.get(run=run, subject=subject)
+
+
+def fairness_results(*, runs: list[MonitoringRun]) -> QuerySet[FairnessResult]:
+    return FairnessResult.objects.filter(run__in=runs)
+
+
+def performance_cohorts(*, run: MonitoringRun) -> QuerySet[PerformanceCohort]:
+    return PerformanceCohort.objects.filter(run=run)
+
+
+# --- Incidents -------------------------------------------------------------------
+
+
 def incidents_active() -> QuerySet[Incident]:
     return Incident.objects.filter(status__in=ACTIVE_STATUSES)
+
+
+def incident_counts_active() -> Iterable[Mapping[str, Any]]:
+    """Active incidents counted by model name, kind and severity (`n`)."""
+    return (
+        incidents_active()
+        .order_by()
+        .values("model_version__registered_model__name", "kind", "severity")
+        .annotate(n=Count("id"))
+    )
+
+
+def incident_list(
+    *, status: str | None = None, severity: str | None = None, kind: str | None = None, model: str | None = None
+) -> QuerySet[Incident]:
+    """Incidents, most recently seen first, with the people on them; each given filter applies."""
+    incidents = incidents_with_people()
+    filters = {"status": status, "severity": severity, "kind": kind, "model_version__registered_model__name": model}
+    return incidents.filter(**{lookup: value for lookup, value in filters.items() if value is not None}).order_by(
+        "-last_seen", "-id"
+    )
+
+
+def incidents_with_people() -> QuerySet[Incident]:
+    """Incidents with their model version and the people who own and resolved them."""
+    return Incident.objects.select_related("model_version__registered_model", "owner", "resolved_by")
+
+
+def incidents_of_version(*, version: ModelVersion, limit: int) -> QuerySet[Incident]:
+    """The version's latest `limit` incidents, most recently seen first."""
+    return Incident.objects.filter(model_version=version).select_related("owner").order_by("-last_seen")[:limit]
+
+
+def incident_resolved_latest(*, version: ModelVersion, kind: str, subject: str) -> Incident | None:
+    """The most recently resolved incident of the version on `kind` and `subject`."""
+    return (
+        Incident.objects.filter(dedup_key=Incident.key(version.pk, kind, subject), status=IncidentStatus.RESOLVED)
+        .order_by("-resolved_at")
+        .first()
+    )
 
 
 # --- Decision vectors for drift ----------------------------------------------------
 
 
-def _window(version: ModelVersion, window_start: datetime, window_end: datetime) -> QuerySet[DecisionLog]:
+def _window(version: ModelVersion, window: Window) -> QuerySet[DecisionLog]:
     return DecisionLog.objects.filter(
-        model_version=version, created_at__gte=window_start, created_at__lt=window_end
+        model_version=version, created_at__gte=window.start, created_at__lt=window.end
     ).order_by()
 
 
 def decision_vectors(
     *,
     version: ModelVersion,
-    window_start: datetime,
-    window_end: datetime,
+    window: Window,
     consume: VectorConsumer,
     use_copy: bool | None = None,
 ) -> None:
@@ -107,18 +223,14 @@ def decision_vectors(
     if use_copy is None:
         use_copy = connection.vendor == "postgresql"
     if use_copy:
-        _copy_vectors(version, window_start, window_end, n_fields, consume)
+        _copy_vectors(version, window, n_fields, consume)
     else:
-        _orm_vectors(version, window_start, window_end, n_fields, consume)
+        _orm_vectors(version, window, n_fields, consume)
 
 
-def _orm_vectors(
-    version: ModelVersion, window_start: datetime, window_end: datetime, n_fields: int, consume: VectorConsumer
-) -> None:
-    rows = (
-        _window(version, window_start, window_end).filter(features__isnull=False).values_list("features", "probability")
-    )
-    features: list[bytes] = []
+def _orm_vectors(version: ModelVersion, window: Window, n_fields: int, consume: VectorConsumer) -> None:
+    rows = _window(version, window).filter(features__isnull=False).values_list("features", "probability")
+    features: list[bytes | memoryview] = []
     scores: list[float] = []
 
     def flush() -> None:
@@ -130,7 +242,7 @@ def _orm_vectors(
         scores.clear()
 
     for vector, probability in rows.iterator(chunk_size=CHUNK_ROWS):
-        features.append(vector)
+        features.append(cast("bytes | memoryview", vector))  # NULL vectors are filtered out above
         scores.append(probability)
         if len(scores) == CHUNK_ROWS:
             flush()
@@ -208,9 +320,7 @@ class _BinaryCopyRows(io.RawIOBase):
             raise ValueError(f"{self.label}: truncated binary COPY stream")
 
 
-def _copy_vectors(
-    version: ModelVersion, window_start: datetime, window_end: datetime, n_fields: int, consume: VectorConsumer
-) -> None:
+def _copy_vectors(version: ModelVersion, window: Window, n_fields: int, consume: VectorConsumer) -> None:
     rows = _BinaryCopyRows(n_fields, consume, str(version))
     target = io.BufferedWriter(rows, buffer_size=CHUNK_ROWS * rows.row.itemsize)
     select = sql.SQL(
@@ -219,7 +329,7 @@ def _copy_vectors(
     ).format(table=sql.Identifier(DecisionLog._meta.db_table))
     with connection.cursor() as cursor:
         # COPY takes no parameters: bind them into the query text first (mogrify quotes them).
-        query = cursor.cursor.mogrify(select, [version.pk, window_start, window_end]).decode()
+        query = cursor.cursor.mogrify(select, [version.pk, window.start, window.end]).decode()
         cursor.cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT binary)", target)
     target.flush()
     rows.finish()
@@ -242,15 +352,15 @@ class ProtectedDecisions:
 
 
 def decision_protected_attributes(
-    *, version: ModelVersion, window_start: datetime, window_end: datetime, attributes: list[str]
+    *, version: ModelVersion, window: Window, attributes: list[str]
 ) -> ProtectedDecisions:
     """Read in chunks with `values_list`, never one ORM object per row; attribute values
     are kept as small integer codes until the end, so memory is a few bytes per decision."""
-    window = _window(version, window_start, window_end)
-    removed = window.filter(inputs__isnull=True).count()
+    decisions = _window(version, window)
+    removed = decisions.filter(inputs__isnull=True).count()
     names = {f"protected_{i}": KT(f"inputs__{attribute}") for i, attribute in enumerate(attributes)}
     rows = (
-        window.filter(inputs__isnull=False)
+        decisions.filter(inputs__isnull=False)
         .annotate(**names)
         .values_list(*names, "decision", "probability", "outcome__defaulted")
         .iterator(chunk_size=CHUNK_ROWS)
@@ -285,11 +395,11 @@ def decision_protected_attributes(
     )
 
 
-def decision_outcomes(*, version: ModelVersion, window_start: datetime, window_end: datetime) -> Iterator[np.ndarray]:
+def decision_outcomes(*, version: ModelVersion, window: Window) -> Iterator[np.ndarray]:
     """Decided-at time (datetime64[us], UTC), probability and default flag of every decision
     in the window with a recorded outcome, as one structured array per chunk."""
     rows = (
-        _window(version, window_start, window_end)
+        _window(version, window)
         .filter(outcome__isnull=False)
         .values_list("created_at", "probability", "outcome__defaulted")
     )

@@ -1,6 +1,6 @@
 """Shapes of the monitoring API (and of the job commands' JSON output)."""
 
-from typing import Any
+from typing import Any, cast
 
 from rest_framework import serializers
 
@@ -12,6 +12,7 @@ from .models import (
     Incident,
     IncidentKind,
     IncidentStatus,
+    JobKind,
     MonitoringRun,
     PerformanceCohort,
     Severity,
@@ -80,7 +81,7 @@ class RunSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = MonitoringRun
-        fields = (
+        fields: tuple[str, ...] = (
             "id",
             "kind",
             "model",
@@ -107,11 +108,14 @@ class RunDetailSerializer(RunSerializer):
         fields = (*RunSerializer.Meta.fields, "results")
 
     def get_results(self, run: MonitoringRun) -> list[dict[str, Any]]:
-        if run.kind == "drift":
-            return DriftResultSerializer(run.drift_results.all(), many=True).data
-        if run.kind == "fairness":
-            return FairnessResultSerializer(run.fairness_results.all(), many=True).data
-        return PerformanceCohortSerializer(run.performance_cohorts.all(), many=True).data
+        rows: serializers.BaseSerializer
+        if run.kind == JobKind.DRIFT:
+            rows = DriftResultSerializer(run.drift_results.all(), many=True)
+        elif run.kind == JobKind.FAIRNESS:
+            rows = FairnessResultSerializer(run.fairness_results.all(), many=True)
+        else:
+            rows = PerformanceCohortSerializer(run.performance_cohorts.all(), many=True)
+        return cast(list[dict[str, Any]], rows.data)
 
 
 class DriftRunRequestSerializer(serializers.Serializer):

@@ -12,22 +12,24 @@ from django.db.models import QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from governance.models import RegisteredModel
-from governance.roles import user_roles
+from governance.selectors import registered_model_get
+from loanportal.authentication import signed_in_user
+from loanportal.middleware import request_id
 from loanportal.pagination import query_int
+from loanportal.permissions import CanUseMonitoring
 from loanportal.schema import refusal_responses
 
+from .incidents import incident_acknowledge, incident_resolve
 from .models import FINISHED_STATUSES, Incident, JobKind, Trigger
-from .selectors import runs_for_model
+from .runs import monitoring_window_request
+from .selectors import incident_list, incidents_with_people, runs_for_model
 from .serializers import (
     DriftRunRequestSerializer,
     IncidentActionSerializer,
@@ -36,35 +38,20 @@ from .serializers import (
     RunDetailSerializer,
     RunSerializer,
 )
-from .services import (
-    READ_ROLES,
-    WORK_ROLES,
-    incident_acknowledge,
-    incident_resolve,
-    monitoring_runs_request,
-)
-from .tasks import runs_enqueue
-from .windows import WindowError, hour_window
 
 HISTORY_LIMIT, HISTORY_LIMIT_MAX = 100, 1000
 UNKNOWN_MODEL = "No registered model of that name."
 
 
-class MonitoringRole(BasePermission):
-    """Read roles for safe methods, work roles for the rest (see the module docstring)."""
-
-    message = "Your role does not give access to this monitoring resource."
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        allowed = READ_ROLES if request.method in SAFE_METHODS else WORK_ROLES
-        return bool(user_roles(request.user) & set(allowed))
+def _model_name(name: str | None) -> str:
+    return name or settings.DEFAULT_MODEL_NAME
 
 
 def _registered_model(name: str | None) -> RegisteredModel:
-    name = name or settings.DEFAULT_MODEL_NAME
-    if not RegisteredModel.could_be_name(name):
-        raise Http404
-    return get_object_or_404(RegisteredModel, name=name)
+    registered_model = registered_model_get(name=_model_name(name))
+    if registered_model is None:
+        raise Http404(f"No registered model named {_model_name(name)!r}.")
+    return registered_model
 
 
 RESULTS_PARAMETERS = [
@@ -87,7 +74,7 @@ RESULTS_RESPONSE = inline_serializer(
 class RunResultsView(APIView):
     """Latest run (with its per-feature, per-group or per-cohort rows) and the history of runs."""
 
-    permission_classes = [MonitoringRole]
+    permission_classes = [CanUseMonitoring]
     kind: JobKind = JobKind.DRIFT
 
     @extend_schema(
@@ -122,7 +109,7 @@ class DriftRunView(APIView):
     with the runs (pending), or 200 when every run of that window is already finished.
     Poll `GET /api/v1/monitoring/drift/?model=NAME` for the result."""
 
-    permission_classes = [MonitoringRole]
+    permission_classes = [CanUseMonitoring]
 
     @extend_schema(
         request=DriftRunRequestSerializer,
@@ -139,37 +126,28 @@ class DriftRunView(APIView):
     def post(self, request: Request) -> Response:
         params = DriftRunRequestSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        registered_model = _registered_model(params.validated_data.get("model"))
-        try:
-            window_start, window_end = hour_window(
-                hours=params.validated_data["window_hours"],
-                now=timezone.now(),
-                end=params.validated_data.get("window_end"),
-            )
-        except WindowError as error:
-            raise ValidationError({"window_end": str(error)}) from None
-        runs = monitoring_runs_request(
+        requested = monitoring_window_request(
             kind=JobKind.DRIFT,
-            registered_model=registered_model,
-            window_start=window_start,
-            window_end=window_end,
+            model_name=_model_name(params.validated_data.get("model")),
+            hours=params.validated_data["window_hours"],
+            end=params.validated_data.get("window_end"),
             trigger=Trigger.API,
-            requested_by=request.user,
+            requested_by=signed_in_user(request),
+            request_id=request_id(request),
         )
-        queued = [run.pk for run in runs if run.status not in FINISHED_STATUSES]
-        runs_enqueue(queued)
-        results = f"{reverse('monitoring-drift')}?model={registered_model.name}"
-        if queued:
+        results = f"{reverse('monitoring-drift')}?model={requested.registered_model.name}"
+        if requested.unfinished:
             return Response(
-                {"runs": RunSerializer(runs, many=True).data, "results": results}, status=status.HTTP_202_ACCEPTED
+                {"runs": RunSerializer(requested.runs, many=True).data, "results": results},
+                status=status.HTTP_202_ACCEPTED,
             )
-        return Response({"runs": RunDetailSerializer(runs, many=True).data, "results": results})
+        return Response({"runs": RunDetailSerializer(requested.runs, many=True).data, "results": results})
 
 
 class IncidentListView(generics.ListAPIView):
     """Incidents, most recently seen first; filter with `status`, `severity`, `kind`, `model`."""
 
-    permission_classes = [MonitoringRole]
+    permission_classes = [CanUseMonitoring]
     serializer_class = IncidentSerializer
 
     @extend_schema(
@@ -183,31 +161,24 @@ class IncidentListView(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def get_queryset(self) -> QuerySet[Incident]:
-        incidents = Incident.objects.select_related("model_version__registered_model", "owner", "resolved_by")
         # A plain dict: given the QueryDict, DRF would read `?status=` as no filter at all.
         filters = IncidentFilterSerializer(data=self.request.query_params.dict())
         filters.is_valid(raise_exception=True)
-        for param, lookup in (
-            ("status", "status"),
-            ("severity", "severity"),
-            ("kind", "kind"),
-            ("model", "model_version__registered_model__name"),
-        ):
-            if param in filters.validated_data:
-                incidents = incidents.filter(**{lookup: filters.validated_data[param]})
-        return incidents.order_by("-last_seen", "-id")
+        return incident_list(**filters.validated_data)
 
 
 class IncidentDetailView(generics.RetrieveAPIView):
-    permission_classes = [MonitoringRole]
+    permission_classes = [CanUseMonitoring]
     serializer_class = IncidentSerializer
-    queryset = Incident.objects.select_related("model_version__registered_model", "owner", "resolved_by")
+
+    def get_queryset(self) -> QuerySet[Incident]:
+        return incidents_with_people()
 
 
 class IncidentActionView(APIView):
     """Acknowledge (note optional; you become the owner) or resolve (note required)."""
 
-    permission_classes = [MonitoringRole]
+    permission_classes = [CanUseMonitoring]
     incident_action = "acknowledge"
 
     @extend_schema(
@@ -225,7 +196,11 @@ class IncidentActionView(APIView):
         get_object_or_404(Incident, pk=pk)
         note = params.validated_data["note"]
         if self.incident_action == "resolve":
-            incident = incident_resolve(incident_id=pk, actor=request.user, note=note)
+            incident = incident_resolve(
+                incident_id=pk, actor=signed_in_user(request), note=note, request_id=request_id(request)
+            )
         else:
-            incident = incident_acknowledge(incident_id=pk, actor=request.user, note=note)
+            incident = incident_acknowledge(
+                incident_id=pk, actor=signed_in_user(request), note=note, request_id=request_id(request)
+            )
         return Response(IncidentSerializer(incident).data)

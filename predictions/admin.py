@@ -11,12 +11,13 @@ from typing import Any
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
+from django.db.models import Model
 from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 
-from governance.roles import Role, has_role
 from loanportal.admin import DateRangeFilter, PortalAdmin, can_use_admin, streaming_csv_response
+from loanportal.roles import READ_ALL_DECISIONS
 
 from .models import DecisionLog, Outcome
 
@@ -42,14 +43,14 @@ EXPORT_ROWS_PER_FETCH = 2000
 
 def _may_see_decisions(request: HttpRequest) -> bool:
     user = request.user
-    return can_use_admin(user) and (user.is_superuser or has_role(user, Role.COMPLIANCE_OFFICER))
+    return can_use_admin(user) and (user.is_superuser or READ_ALL_DECISIONS.allows(user))
 
 
 class DecisionAuditAdmin(PortalAdmin):
     def has_module_permission(self, request: HttpRequest) -> bool:
         return _may_see_decisions(request)
 
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return _may_see_decisions(request)
 
 

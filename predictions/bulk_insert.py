@@ -47,8 +47,9 @@ class DecisionRow(NamedTuple):
 
 
 # Columns in DecisionRow order.
+_CONCRETE = {field.name: field for field in DecisionLog._meta.concrete_fields}
 _FIELDS = [
-    DecisionLog._meta.get_field(name)
+    _CONCRETE[name]
     for name in (
         "id",
         "request_id",
@@ -65,7 +66,7 @@ _FIELDS = [
     )
 ]
 _TABLE = DecisionLog._meta.db_table
-_COLUMNS = ", ".join(field.column for field in _FIELDS)
+_COLUMNS = ", ".join(str(field.column) for field in _FIELDS)
 
 
 def _text(value: str) -> str:

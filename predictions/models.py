@@ -4,8 +4,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from governance.audit import AppendOnlyModel
 from governance.models import ModelVersion
+from loanportal.audit import AppendOnlyModel
 from loanportal.ids import uuid7
 
 

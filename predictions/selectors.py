@@ -4,14 +4,14 @@ import functools
 import uuid
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import QuerySet
 
 from governance.ml.scorer import Scorer
 from governance.models import ModelVersion, RegisteredModel, VersionState
-from governance.roles import Role, has_role
 from governance.selectors import model_version_scorer
+from loanportal.roles import READ_ALL_DECISIONS, SCORE_APPLICATIONS
 
 from .errors import NoProductionVersion, UnknownModel
 from .models import DecisionLog
@@ -118,17 +118,17 @@ def serving_version_hold(*, version: ModelVersion) -> bool:
         return cursor.fetchone() is not None
 
 
-def decisions_visible_to(*, user: AbstractBaseUser) -> QuerySet[DecisionLog]:
+def decisions_visible_to(*, user: User) -> QuerySet[DecisionLog]:
     """Compliance officers see every decision; an API client only the decisions it asked for."""
     decisions = DecisionLog.objects.all()
-    if has_role(user, Role.COMPLIANCE_OFFICER):
+    if READ_ALL_DECISIONS.allows(user):
         return decisions
-    if has_role(user, Role.API_CLIENT):
+    if SCORE_APPLICATIONS.allows(user):
         return decisions.filter(client=user)
     return decisions.none()
 
 
-def decision_get(*, decision_id: uuid.UUID, user: AbstractBaseUser) -> DecisionLog | None:
+def decision_get(*, decision_id: uuid.UUID, user: User) -> DecisionLog | None:
     """One logged decision with its model, client and outcome, if `user` may see it."""
     return (
         decisions_visible_to(user=user)

@@ -7,6 +7,7 @@ built as dicts directly, because the scoring path has no time for serializer mac
 """
 
 import functools
+from datetime import datetime
 from typing import Any
 
 from rest_framework import serializers
@@ -18,11 +19,11 @@ from .bulk_insert import DecisionRow
 from .models import Decision, DecisionLog, Outcome
 from .validation import MAX_BATCH_SIZE
 
-LABELS = {Decision.DECLINE: "Default", Decision.APPROVE: "No Default"}
+LABELS: dict[str, str] = {Decision.DECLINE: "Default", Decision.APPROVE: "No Default"}
 
 
 @functools.lru_cache(maxsize=64)  # a batch's 10,000 answers share one timestamp
-def _timestamp(value: Any) -> str:
+def _timestamp(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
@@ -102,14 +103,11 @@ def _application_field(name: str) -> serializers.Field:
     )
 
 
-ApplicationSerializer = type(
-    "ApplicationSerializer",
-    (serializers.Serializer,),
-    {
-        "__doc__": "A mortgage application in the fields of the public Loan Default payload.",
-        **{name: _application_field(name) for name in APPLICATION_FIELDS},
-    },
-)
+class ApplicationSerializer(serializers.Serializer):
+    """A mortgage application in the fields of the public Loan Default payload."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {name: _application_field(name) for name in APPLICATION_FIELDS}
 
 
 class BatchRequestSerializer(serializers.Serializer):

@@ -1,4 +1,4 @@
-"""Writes of the prediction API: scoring and logging decisions, recording outcomes.
+"""Writes of the decision log: scoring and logging decisions, recording outcomes, retention.
 
 A decision is logged in the same transaction as it is made: the view answers only after
 the log rows are committed, and a failed insert leaves no rows and no answer. No row is
@@ -14,10 +14,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
-from django.contrib.auth.models import AbstractBaseUser
+from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from governance.models import EventKind, GovernanceEvent, ModelVersion
 from loanportal.ids import uuid7
 from loanportal.metrics import PREDICTIONS
 
@@ -47,7 +49,7 @@ CLOCK_SKEW = timedelta(minutes=5)
 def _decide(
     serving: ServingModel,
     applications: Sequence[dict[str, Any]],
-    client: AbstractBaseUser,
+    client: User,
     request_id: str,
     received_at: float,
     created_at: datetime,
@@ -92,7 +94,7 @@ def _decide(
     ]
 
 
-def _count_predictions(version: Any, rows: Sequence[DecisionRow]) -> None:
+def _count_predictions(version: ModelVersion, rows: Sequence[DecisionRow]) -> None:
     model, number = version.registered_model.name, str(version.version)
     declines = sum(row.decision == Decision.DECLINE for row in rows)
     if declines:
@@ -102,7 +104,7 @@ def _count_predictions(version: Any, rows: Sequence[DecisionRow]) -> None:
 
 
 def prediction_create(
-    *, model_name: str, application: Any, client: AbstractBaseUser, request_id: str, received_at: float
+    *, model_name: str, application: Any, client: User, request_id: str, received_at: float
 ) -> DecisionRow:
     """Validate one application against the production version of `model_name`, score it
     and log the decision. `received_at` is the `time.perf_counter()` when the request
@@ -118,7 +120,7 @@ def prediction_create(
     serving = serving_model(model_name=model_name, reuse=True)
     for _ in range(SERVING_ATTEMPTS):
         cleaned, errors = serving.validator.validate(application)
-        if errors:
+        if cleaned is None:
             raise InvalidApplication("The application is invalid; it was not scored.", errors)
         (row,) = _decide(serving, [cleaned], client, request_id, received_at, timezone.now())
         if decision_row_insert_while_serving(row):
@@ -132,7 +134,7 @@ def prediction_create(
 
 
 def prediction_batch_create(
-    *, model_name: str, body: Any, client: AbstractBaseUser, request_id: str, received_at: float
+    *, model_name: str, body: Any, client: User, request_id: str, received_at: float
 ) -> list[DecisionRow]:
     """Validate a batch body `{"applications": [...]}` all or nothing, then score and log
     every application in one transaction; the decisions come back in input order.
@@ -147,7 +149,7 @@ def prediction_batch_create(
     """
     serving = serving_model(model_name=model_name)
     applications, errors = serving.validator.validate_batch(body)
-    if errors:
+    if applications is None:
         raise InvalidApplication("The batch is invalid; no application in it was scored.", errors)
     created_at = timezone.now()
     rows: list[DecisionRow] = []
@@ -193,7 +195,7 @@ def _outcome_problem(
 
 
 def _lock_decisions(
-    ids: Sequence[uuid.UUID], client: AbstractBaseUser
+    ids: Sequence[uuid.UUID], client: User
 ) -> tuple[dict[uuid.UUID, DecisionLog], dict[uuid.UUID, Outcome]]:
     """`client`'s decisions among `ids`, locked until the transaction ends, and their outcomes."""
     decisions = (
@@ -205,7 +207,7 @@ def _lock_decisions(
 
 
 def outcome_record(
-    *, decision_id: uuid.UUID, defaulted: bool, observed_at: datetime, recorded_by: AbstractBaseUser
+    *, decision_id: uuid.UUID, defaulted: bool, observed_at: datetime, recorded_by: User
 ) -> tuple[Outcome, bool]:
     """Record whether the applicant of one of `recorded_by`'s decisions defaulted.
 
@@ -230,7 +232,7 @@ def outcome_record(
     return outcome, True
 
 
-def outcome_bulk_record(*, outcomes: Sequence[dict[str, Any]], recorded_by: AbstractBaseUser) -> dict[str, int]:
+def outcome_bulk_record(*, outcomes: Sequence[dict[str, Any]], recorded_by: User) -> dict[str, int]:
     """Record many outcomes (`prediction_id`, `defaulted`, `observed_at` each), all or nothing.
 
     Outcomes already recorded identically are left as they are. Returns the counts
@@ -273,3 +275,29 @@ def outcome_bulk_record(*, outcomes: Sequence[dict[str, Any]], recorded_by: Abst
             raise error("No outcome in this request was recorded.", errors)
         Outcome.objects.bulk_create(new, batch_size=OUTCOME_INSERT_ROWS)
     return {"recorded": len(new), "unchanged": len(outcomes) - len(new)}
+
+
+# --- Retention -------------------------------------------------------------------
+
+
+def decision_log_retention_apply(*, now: datetime | None = None, actor: User | None = None) -> GovernanceEvent:
+    """Remove applicant inputs (`inputs`, `features`) from decisions older than
+    `DECISION_LOG_RETENTION_DAYS`, keeping decision, score, version and time; record the run.
+
+    One set-based UPDATE, the only change the decision-log trigger allows. Every run is
+    recorded, also one that finds nothing left to clear: the audit trail shows retention
+    ran every day.
+    """
+    now = now or timezone.now()
+    days = settings.DECISION_LOG_RETENTION_DAYS
+    cutoff = now - timedelta(days=days)
+    with transaction.atomic():
+        cleared = DecisionLog.objects.filter(created_at__lt=cutoff, inputs_removed_at__isnull=True).update(
+            inputs=None, features=None, inputs_removed_at=now
+        )
+        return GovernanceEvent.objects.create(
+            kind=EventKind.RETENTION,
+            actor=actor,
+            summary=f"Removed applicant inputs from {cleared} decisions made before {cutoff:%Y-%m-%d %H:%M} UTC",
+            details={"cutoff": cutoff.isoformat(), "retention_days": days, "decisions_cleared": cleared},
+        )

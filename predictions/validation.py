@@ -137,7 +137,7 @@ class ApplicationValidator:
         validate = self.validate
         for index, application in enumerate(applications):
             result, application_errors = validate(application)
-            if application_errors:
+            if result is None:
                 errors[str(index)] = application_errors
             else:
                 cleaned.append(result)

@@ -16,9 +16,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from governance.roles import Role
-from loanportal.authentication import PortalTokenAuthentication
-from loanportal.permissions import roles_required
+from loanportal.authentication import PortalTokenAuthentication, signed_in_user
+from loanportal.middleware import request_id
+from loanportal.permissions import CanReadDecisions, CanScoreApplications
 from loanportal.schema import refusal_responses
 from loanportal.throttles import BatchRateThrottle, ClientRateThrottle
 
@@ -55,7 +55,7 @@ class ClientAPIView(APIView):
     # Loan origination systems call with a token; no browser session reaches scoring.
     authentication_classes = [PortalTokenAuthentication]
     throttle_classes = [ClientRateThrottle]
-    permission_classes = [roles_required(Role.API_CLIENT)]
+    permission_classes = [CanScoreApplications]
 
 
 def _model_name(request: Request) -> str:
@@ -77,8 +77,8 @@ class PredictionCreateView(ClientAPIView):
         decision = prediction_create(
             model_name=_model_name(request),
             application=request.data,
-            client=request.user,
-            request_id=request.request_id,
+            client=signed_in_user(request),
+            request_id=request_id(request),
             received_at=received_at,
         )
         return Response(prediction_representation(decision), status=201)
@@ -101,15 +101,15 @@ class PredictionBatchView(ClientAPIView):
         decisions = prediction_batch_create(
             model_name=_model_name(request),
             body=request.data,
-            client=request.user,
-            request_id=request.request_id,
+            client=signed_in_user(request),
+            request_id=request_id(request),
             received_at=received_at,
         )
         return Response({"results": [prediction_representation(d) for d in decisions]}, status=201)
 
 
 class PredictionDetailView(ClientAPIView):
-    permission_classes = [roles_required(Role.API_CLIENT, Role.COMPLIANCE_OFFICER)]
+    permission_classes = [CanReadDecisions]
 
     @extend_schema(
         operation_id="prediction_retrieve",
@@ -119,7 +119,7 @@ class PredictionDetailView(ClientAPIView):
         examples=examples.DETAIL_EXAMPLES,
     )
     def get(self, request: Request, pk: uuid.UUID) -> Response:
-        decision = decision_get(decision_id=pk, user=request.user)
+        decision = decision_get(decision_id=pk, user=signed_in_user(request))
         if decision is None:
             raise NotFound(f"There is no prediction {pk} that you may see.")
         return Response(decision_record_representation(decision))
@@ -141,7 +141,7 @@ class OutcomeRecordView(ClientAPIView):
     def post(self, request: Request, pk: uuid.UUID) -> Response:
         body = OutcomeSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        outcome, created = outcome_record(decision_id=pk, recorded_by=request.user, **body.validated_data)
+        outcome, created = outcome_record(decision_id=pk, recorded_by=signed_in_user(request), **body.validated_data)
         return Response(outcome_representation(outcome), status=201 if created else 200)
 
 
@@ -159,5 +159,7 @@ class OutcomeBulkView(ClientAPIView):
     def post(self, request: Request) -> Response:
         body = OutcomeBulkSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        counts: dict[str, Any] = outcome_bulk_record(outcomes=body.validated_data["outcomes"], recorded_by=request.user)
+        counts: dict[str, Any] = outcome_bulk_record(
+            outcomes=body.validated_data["outcomes"], recorded_by=signed_in_user(request)
+        )
         return Response(counts, status=201)

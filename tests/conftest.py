@@ -1,25 +1,32 @@
 """Shared fixtures: demo users per role, a model trained once per session, registered versions,
-and a decision log written as the API would write it."""
+a decision log written as the API would write it, and the prediction API's client and
+applications (also used by the security tests that attack that API).
 
-import uuid
+Tests marked `postgresql` need PostgreSQL (DATABASE_URL) and are skipped on SQLite.
+"""
+
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 import pytest
 from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
 
 from governance.ml.dataset import Dataset, load_dataset
 from governance.ml.demo_data import generate, write_csv
 from governance.ml.scorer import Scorer
 from governance.ml.training import TrainingResult, train
 from governance.models import ModelVersion, RegisteredModel
-from governance.roles import Role
+from governance.selectors import model_version_scorer
 from governance.services import model_version_register, model_version_transition, portal_user_provision
+from loanportal.roles import Role
 from predictions.models import DecisionLog, Outcome
+from tests.predictions.support import as_application, token_client
+from tests.support import decision_log_rows, waive_all_high
 
 REAL_DATA = Path(settings.BASE_DIR).parent / "shared" / "data" / "loan_default.csv"
 DEMO_ROWS = 6000
@@ -54,6 +61,15 @@ def real_dataset() -> Dataset:
     if not REAL_DATA.is_file():
         pytest.skip(f"{REAL_DATA} is not on this machine")
     return load_dataset(REAL_DATA)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def embedded_broker() -> None:
+    """The filesystem broker's folders, which `make run` creates where the tests have no
+    Redis: queued tasks are written there and `/ready/` checks them."""
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    if settings.CELERY_BROKER_URL.startswith("filesystem://"):
+        Path(options["processed_folder"]).mkdir(parents=True, exist_ok=True)
 
 
 @pytest.fixture(autouse=True)
@@ -126,14 +142,6 @@ def draft_version(register_version: Any) -> ModelVersion:
     return register_version()
 
 
-def waive_all_high(version: ModelVersion) -> dict[str, str]:
-    return {
-        f["id"]: "Known artifact of the development data; reviewed."
-        for f in version.findings
-        if f["severity"] == "high"
-    }
-
-
 @pytest.fixture
 def take_to(author: Any, validator: Any, approver: Any) -> Any:
     """Drive a version through the workflow up to `state` with distinct reviewers."""
@@ -180,28 +188,15 @@ def log_decisions(scorer: Scorer, api_client_user: Any) -> Any:
         decisions: Sequence[str] | None = None,
         defaulted: Sequence[bool] | None = None,
     ) -> list[DecisionLog]:
-        encoded = scorer.encoder.encode_frame(frame)
-        if probabilities is None:
-            probabilities = scorer.probabilities(scorer.encoder.model_matrix(encoded))
-        if decisions is None:
-            decisions = np.where(np.asarray(probabilities) >= version.threshold, "decline", "approve")
-        times = [at] * len(frame) if isinstance(at, datetime) else list(at)
-        records = frame.astype(object).where(frame.notna(), None).to_dict("records")
-        rows = [
-            DecisionLog(
-                request_id=uuid.uuid4().hex,
-                client=api_client_user,
-                model_version=version,
-                inputs=records[i],
-                features=encoded[i].astype("<f8").tobytes(),
-                probability=float(probabilities[i]),
-                decision=str(decisions[i]),
-                risk_band="C",
-                latency_ms=4.0,
-                created_at=times[i],
-            )
-            for i in range(len(frame))
-        ]
+        rows = decision_log_rows(
+            version,
+            frame,
+            scorer=scorer,
+            client=api_client_user,
+            at=at,
+            probabilities=probabilities,
+            decisions=decisions,
+        )
         DecisionLog.objects.bulk_create(rows)
         if defaulted is not None:
             Outcome.objects.bulk_create(
@@ -216,15 +211,6 @@ def log_decisions(scorer: Scorer, api_client_user: Any) -> Any:
         return rows
 
     return log
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Tests marked `postgresql` need the real database (triggers, row locks, roles)."""
-    if settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-        skip = pytest.mark.skip(reason="needs PostgreSQL (set DATABASE_URL)")
-        for item in items:
-            if "postgresql" in item.keywords:
-                item.add_marker(skip)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -257,3 +243,36 @@ def empty_caches() -> None:
     cache.clear()
     throttles._windows.clear()
     selectors._last_served.clear()
+
+
+@pytest.fixture
+def api(api_client_user: Any) -> APIClient:
+    """A loan origination system's API client."""
+    return token_client(api_client_user)
+
+
+@pytest.fixture
+def scored_frame(demo_dataset: Dataset, production_version: ModelVersion) -> Any:
+    """The demo applications with the production version's probability of default, scored
+    through the data-frame path (encode_frame), independently of the API's path."""
+    frame = demo_dataset.frame.head(2000).copy()
+    frame["probability"] = model_version_scorer(version=production_version).score_frame(frame)
+    return frame
+
+
+@pytest.fixture
+def application(scored_frame: Any, production_version: ModelVersion) -> dict[str, Any]:
+    """A complete application the production version approves."""
+    complete = scored_frame.dropna()
+    row = complete[complete["probability"] < production_version.threshold].iloc[0]
+    return as_application(row.to_dict())
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip the tests marked `postgresql` unless the test database is PostgreSQL."""
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL (DATABASE_URL); the test database is SQLite")
+    for item in items:
+        if item.get_closest_marker("postgresql"):
+            item.add_marker(skip)

@@ -7,7 +7,14 @@ import sys
 import pytest
 from django.conf import settings
 
-FIRST_IMPORTS = ["loanportal.exceptions", "loanportal.parsers", "predictions.errors", "loanportal.authentication"]
+FIRST_IMPORTS = [
+    "loanportal.exceptions",
+    "loanportal.parsers",
+    "predictions.errors",
+    "loanportal.authentication",
+    "monitoring.runs",
+    "monitoring.tasks",
+]
 
 
 @pytest.mark.parametrize("module", FIRST_IMPORTS)

@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from governance.audit import truncate_refusal_operations
+from loanportal.audit import truncate_refusal_operations
 
 
 class Migration(migrations.Migration):

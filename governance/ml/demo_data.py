@@ -133,7 +133,7 @@ def generate(rows: int, seed: int, profile: dict[str, Any] | None = None) -> pd.
         )
         effects = {k: _log_odds_effect(v, base) for k, v in stats["clean_default_rate"].items()}
         log_odds += np.array([effects.get(v, 0.0) for v in column])
-        data[name] = np.where(column == MISSING, None, column)
+        data[name] = np.where(column == MISSING, np.full(rows, None, dtype=object), column)
 
     data["business_or_commercial"] = np.where(data["loan_type"] == "type2", "b/c", "nob/c")
     manufactured = data["construction_type"] == "mh"
@@ -142,7 +142,9 @@ def generate(rows: int, seed: int, profile: dict[str, Any] | None = None) -> pd.
     submission = profile["categorical"]["submission_of_application"]["shares"]
     to_inst = submission["to_inst"] / (submission["to_inst"] + submission["not_inst"])
     data["submission_of_application"] = np.where(
-        pd.isna(data["age"]), None, np.where(rng.random(rows) < to_inst, "to_inst", "not_inst")
+        pd.isna(data["age"]),
+        np.full(rows, None, dtype=object),
+        np.where(rng.random(rows) < to_inst, "to_inst", "not_inst"),
     )
 
     # Amounts: a Gaussian copula carries the real rank correlation between them.

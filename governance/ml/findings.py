@@ -133,7 +133,7 @@ def _missing_values(frame: pd.DataFrame, encoder: Encoder) -> list[dict[str, Any
     missing = {name: round(rate, 6) for name, rate in rates.items() if rate > 0}
     if not missing:
         return [_finding("MISSING_VALUES", "info", "No field has missing values.")]
-    worst = max(missing, key=missing.get)
+    worst = max(missing, key=missing.__getitem__)
     severity = "medium" if missing[worst] >= MISSING_RATE_MEDIUM else "low"
     listing = ", ".join(f"{name} {rate:.2%}" for name, rate in sorted(missing.items(), key=lambda kv: -kv[1]))
     return [

@@ -11,7 +11,7 @@ exactly. LightGBM assigns the leaves (`pred_leaf`); this module only adds up the
 LightGBM stored for the path to each leaf, precomputed once per artifact.
 """
 
-from typing import Any
+from typing import Any, cast
 
 import lightgbm as lgb
 import numpy as np
@@ -35,11 +35,11 @@ class Scorer:
     def probabilities(self, matrix: np.ndarray) -> np.ndarray:
         """Probability of default for each row of a model matrix (see `Encoder.model_matrix`)."""
         # One thread: a request scores a handful of rows, and web workers already use the cores.
-        return self.booster.predict(matrix, num_threads=1)
+        return cast(np.ndarray, self.booster.predict(matrix, num_threads=1))
 
     def contributions(self, matrix: np.ndarray) -> np.ndarray:
         """Per-row, per-model-feature contributions to the log-odds of default."""
-        leaves = self.booster.predict(matrix, pred_leaf=True, num_threads=1).astype(np.int64)
+        leaves = cast(np.ndarray, self.booster.predict(matrix, pred_leaf=True, num_threads=1)).astype(np.int64)
         rows, trees = leaves.shape
         columns = (leaves + self._tree_offsets).ravel()
         one_hot = sp.csr_matrix(

@@ -126,8 +126,10 @@ def train(
 
     if threshold_policy == "max_f1":
         threshold = best_f1_threshold(y[stop_rows], scorer.probabilities(matrix[stop_rows]))
-    else:
+    elif fixed_threshold is not None:
         threshold = float(fixed_threshold)
+    else:
+        raise ValueError("A fixed threshold policy needs fixed_threshold.")
     holdout_probability = scorer.probabilities(matrix[holdout_rows])
     metrics = classification_metrics(y[holdout_rows], holdout_probability, threshold)
     metrics["boosting_rounds"] = int(booster.best_iteration)
@@ -140,7 +142,7 @@ def train(
             min_group_size=fairness_min_group_size,
             defaulted=y[holdout_rows],
             probability=holdout_probability,
-        )
+        ).as_json()
         for attribute in protected_attributes
     }
     findings = validation_findings(

@@ -2,7 +2,8 @@
 
 Each variable is documented in `.env.example`. Without `DATABASE_URL` the portal uses a
 SQLite file; without `REDIS_URL` Celery uses kombu's filesystem broker and the cache is
-local memory, so a newcomer needs no server at all.
+local memory, so a newcomer needs no server at all. Both live under `var/`, which
+`make run` creates: reading settings creates nothing.
 """
 
 from datetime import timedelta
@@ -80,7 +81,6 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'portal.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    VAR_DIR.mkdir(exist_ok=True)
     # Web workers, the Celery worker and beat share one file: WAL lets readers run
     # beside the writer, and IMMEDIATE transactions queue writers instead of failing.
     DATABASES["default"]["OPTIONS"] = {
@@ -136,7 +136,6 @@ if REDIS_URL:
     }
 else:
     _broker_dir = VAR_DIR / "celery-broker"
-    (_broker_dir / "processed").mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
@@ -266,9 +265,16 @@ MONITORING_WEBHOOK_TIMEOUT = env.float("MONITORING_WEBHOOK_TIMEOUT", default=3.0
 MONITORING_PORTAL_URL = env.str("MONITORING_PORTAL_URL", default="")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="loan-portal@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
-if env.str("EMAIL_URL", default=""):
-    # e.g. smtp+tls://user:password@smtp.example.com:587; unset: Django's SMTP defaults.
-    globals().update(env.email_url("EMAIL_URL"))
+# e.g. smtp+tls://user:password@smtp.example.com:587; unset: Django's SMTP defaults (localhost:25).
+_email = env.email_url("EMAIL_URL", default="smtp://localhost:25")
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email["EMAIL_HOST"] or "localhost"
+EMAIL_PORT = _email["EMAIL_PORT"] or 25
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"] or ""
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"] or ""
+EMAIL_USE_TLS = _email.get("EMAIL_USE_TLS", False)
+EMAIL_USE_SSL = _email.get("EMAIL_USE_SSL", False)
+EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"] or None
 # A mail server that does not answer must not hold a monitoring job.
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 # Applicant inputs are removed from the decision log after this many days. 760 days keeps

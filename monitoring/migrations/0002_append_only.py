@@ -1,6 +1,6 @@
 from django.db import migrations
 
-from governance.audit import append_only_trigger_operations
+from loanportal.audit import append_only_trigger_operations
 
 
 class Migration(migrations.Migration):

@@ -5,11 +5,13 @@ from datetime import timedelta
 import numpy as np
 import pytest
 
-from governance.roles import Role
 from governance.services import portal_user_provision
+from loanportal.roles import Role
 from monitoring.models import Incident, IncidentStatus, JobKind
-from tests.browser.conftest import log_in
-from tests.monitoring.support import WINDOW_END, applications, run_job
+from monitoring.windows import Window
+from tests.browser.support import log_in
+from tests.monitoring.support import WINDOW_END, run_job
+from tests.support import applications
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,9 +33,9 @@ def drifted_version(draft_version, take_to, log_decisions, scorer):
         probability = scorer.probabilities(scorer.encoder.model_matrix(scorer.encoder.encode_frame(frame)))
         defaulted = rng.random(len(frame)) < probability
         log_decisions(version, frame, at=start + timedelta(minutes=30), defaulted=defaulted)
-        run_job(JobKind.DRIFT, version, start, start + timedelta(hours=1))
-    run_job(JobKind.FAIRNESS, version, WINDOW_END - timedelta(hours=HOURS), WINDOW_END)
-    run_job(JobKind.PERFORMANCE, version, WINDOW_END - timedelta(hours=HOURS), WINDOW_END)
+        run_job(JobKind.DRIFT, version, Window(start, start + timedelta(hours=1)))
+    run_job(JobKind.FAIRNESS, version, Window(WINDOW_END - timedelta(hours=HOURS), WINDOW_END))
+    run_job(JobKind.PERFORMANCE, version, Window(WINDOW_END - timedelta(hours=HOURS), WINDOW_END))
     return version
 
 

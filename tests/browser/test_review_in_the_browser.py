@@ -6,9 +6,9 @@ import io
 import pytest
 
 from governance.models import ModelVersion, VersionState
-from governance.roles import Role
 from governance.services import portal_user_provision
-from tests.browser.conftest import log_in
+from loanportal.roles import Role
+from tests.browser.support import log_in
 
 # The live server runs in another thread, so the test's data must be committed.
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -8,16 +8,16 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from governance.errors import WorkflowConflict
 from governance.models import EventKind, GovernanceEvent, Transition
-from governance.roles import Role
 from governance.services import model_version_transition
-from governance.workflow import WorkflowConflict
+from loanportal.roles import Role
 
 pytestmark = pytest.mark.django_db
 
 
-def export(client, **filters):
-    response = client.get(reverse("admin:governance_transition_export"), filters)
+def export(client, headers=None, **filters):
+    response = client.get(reverse("admin:governance_transition_export"), filters, headers=headers)
     assert response.status_code == 200
     assert response["Content-Type"] == "text/csv"
     return list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
@@ -65,3 +65,11 @@ def test_every_export_is_itself_recorded(client, compliance, draft_version):
     event = GovernanceEvent.objects.get(kind=EventKind.AUDIT_EXPORTED)
     assert event.actor == compliance
     assert event.details == {"filters": {"action__exact": "register"}, "rows": 1}
+    assert event.registered_model is None
+
+
+def test_an_export_of_one_models_trail_names_the_model_and_the_request(client, compliance, draft_version):
+    model = draft_version.registered_model
+    export(client, headers={"X-Request-ID": "audit-2026-0042"}, version__registered_model__id__exact=model.pk)
+    event = GovernanceEvent.objects.get(kind=EventKind.AUDIT_EXPORTED)
+    assert (event.registered_model, event.request_id) == (model, "audit-2026-0042")

@@ -10,17 +10,12 @@ import pytest
 from django.db import connection
 
 from governance import services
+from governance.errors import WorkflowConflict
 from governance.models import ModelVersion, Transition, VersionState
 from governance.services import model_version_transition
-from governance.workflow import WorkflowConflict
+from loanportal.exceptions import service_error_status
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(autouse=True)
-def postgresql_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("row locks need PostgreSQL")
 
 
 def run_in_thread(results: dict, key: str, **kwargs) -> threading.Thread:
@@ -73,7 +68,7 @@ def test_two_concurrent_promotions_exactly_one_wins(register_version, take_to, a
 
     assert results["first"] == "accepted"
     assert isinstance(results["second"], WorkflowConflict)
-    assert results["second"].status_code == 409
+    assert service_error_status(results["second"]) == 409
     assert "Another workflow action on this model is in progress" in results["second"].message
     assert list(ModelVersion.objects.filter(state=VersionState.PRODUCTION).values_list("pk", flat=True)) == [first.pk]
     assert ModelVersion.objects.get(pk=second.pk).state == VersionState.APPROVED
@@ -84,7 +79,7 @@ def test_two_concurrent_promotions_exactly_one_wins(register_version, take_to, a
 def test_approve_while_rejecting_one_wins_and_no_state_outside_the_workflow(
     draft_version, take_to, approver, make_user, hold_next_action
 ):
-    from governance.roles import Role
+    from loanportal.roles import Role
 
     other_approver = make_user("bo-approver", Role.MODEL_APPROVER)
     version = take_to(draft_version, "validated")

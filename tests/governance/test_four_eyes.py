@@ -2,11 +2,11 @@
 
 import pytest
 
+from governance.errors import WorkflowRefused
 from governance.models import Transition, VersionState
-from governance.roles import Role
 from governance.services import model_version_transition
-from governance.workflow import WorkflowRefused
-from tests.conftest import waive_all_high
+from loanportal.roles import Role
+from tests.support import waive_all_high
 
 
 def act(version, action, actor, comment="ok", waivers=None):

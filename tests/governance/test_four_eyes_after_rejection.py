@@ -4,22 +4,15 @@ version in any round may approve, promote or roll it back."""
 import itertools
 
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
+from governance.errors import WorkflowRefused
 from governance.models import Transition, VersionState
-from governance.roles import Role
 from governance.services import model_version_transition
-from governance.workflow import WorkflowRefused
-from tests.conftest import waive_all_high
+from loanportal.roles import Role
+from tests.predictions.support import token_client
+from tests.support import waive_all_high
 
 pytestmark = pytest.mark.django_db
-
-
-def api_as(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
-    return client
 
 
 def act(version, action, actor, waivers=None):
@@ -50,7 +43,7 @@ def test_a_validator_of_the_second_round_cannot_approve_through_the_api(people, 
     act(version, "submit", people["author"])
     act(version, "validate", people["A"], waivers=waive_all_high(version))
 
-    answer = api_as(people["A"]).post(f"/api/v1/versions/{version.pk}/approve/", {"comment": "ok"}, format="json")
+    answer = token_client(people["A"]).post(f"/api/v1/versions/{version.pk}/approve/", {"comment": "ok"}, format="json")
 
     assert answer.status_code == 403
     assert "val-a validated loan-default v1" in answer.json()["detail"]

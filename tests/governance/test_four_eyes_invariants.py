@@ -6,10 +6,10 @@ import random
 
 import pytest
 
+from governance.errors import WorkflowError
 from governance.models import Transition, VersionState
-from governance.roles import Role
 from governance.services import model_version_register, model_version_transition
-from governance.workflow import WorkflowError
+from loanportal.roles import Role
 
 pytestmark = pytest.mark.django_db
 

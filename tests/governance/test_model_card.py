@@ -4,8 +4,8 @@ import pytest
 from django.urls import reverse
 
 from governance.models import Transition, VersionState
-from governance.roles import Role
-from tests.conftest import waive_all_high
+from loanportal.roles import Role
+from tests.support import waive_all_high
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from governance.models import EventKind, GovernanceEvent
-from governance.roles import user_roles
+from loanportal.roles import user_roles
 
 pytestmark = pytest.mark.django_db
 

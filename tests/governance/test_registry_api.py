@@ -5,8 +5,8 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from governance.models import Transition, VersionState
-from governance.roles import Role
-from tests.conftest import waive_all_high
+from loanportal.roles import Role
+from tests.support import waive_all_high
 
 pytestmark = pytest.mark.django_db
 

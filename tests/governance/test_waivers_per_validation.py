@@ -4,11 +4,11 @@ validation needs its own validator's waivers."""
 import pytest
 from django.test import Client
 
+from governance.errors import WorkflowRefused
 from governance.models import Transition
-from governance.roles import Role
 from governance.services import model_version_transition
-from governance.workflow import WorkflowRefused
-from tests.conftest import waive_all_high
+from loanportal.roles import Role
+from tests.support import waive_all_high
 
 pytestmark = pytest.mark.django_db
 

@@ -2,10 +2,10 @@
 
 import pytest
 
+from governance.errors import WorkflowConflict, WorkflowRefused
 from governance.models import ModelVersion, Transition, VersionState
 from governance.services import model_version_transition
-from governance.workflow import WorkflowConflict, WorkflowRefused
-from tests.conftest import waive_all_high
+from tests.support import waive_all_high
 
 
 def act(version, action, actor, comment="ok", waivers=None):
@@ -152,3 +152,13 @@ def test_retire_takes_a_version_out_of_production(draft_version, take_to, approv
 def test_waivers_are_only_given_when_validating_or_promoting(draft_version, author):
     with pytest.raises(WorkflowRefused, match="not to submit"):
         act(draft_version, "submit", author, waivers={"X": "y"})
+
+
+@pytest.mark.django_db
+def test_a_long_comment_is_kept_whole_on_the_transition_and_shortened_in_the_history(draft_version, author):
+    comment = "Submitted after the data owner confirmed the extract; " * 10
+    version = act(draft_version, "submit", author, comment=comment)
+    assert version.state == VersionState.SUBMITTED
+    assert Transition.objects.get(version=version, action="submit").comment == comment
+    reason = version.history.order_by("-history_date", "-history_id").first().history_change_reason
+    assert reason == f"submit: {comment}"[:100]

@@ -10,8 +10,9 @@ from governance.ml.baseline import bin_histogram
 from monitoring import selectors
 from monitoring.psi import WindowHistogram
 from predictions.models import DecisionLog
+from tests.support import applications
 
-from .support import WINDOW_END, WINDOW_START, applications
+from .support import WINDOW, WINDOW_END, WINDOW_START
 
 pytestmark = pytest.mark.django_db
 
@@ -41,9 +42,7 @@ def window_rows(production_version, log_decisions):
 def histogram(version, *, use_copy: bool) -> WindowHistogram:
     names = [f["name"] for f in version.feature_schema["fields"]]
     result = WindowHistogram([version.baseline["features"][n] for n in names], version.baseline["score"])
-    selectors.decision_vectors(
-        version=version, window_start=WINDOW_START, window_end=WINDOW_END, consume=result.add, use_copy=use_copy
-    )
+    selectors.decision_vectors(version=version, window=WINDOW, consume=result.add, use_copy=use_copy)
     return result
 
 
@@ -65,8 +64,6 @@ def test_chunked_reading_counts_exactly_the_window(window_rows, monkeypatch, chu
 @pytest.mark.postgresql
 @pytest.mark.parametrize("chunk_rows", [1, 7, 65_536])
 def test_copy_streaming_and_the_fallback_give_identical_counts(window_rows, monkeypatch, chunk_rows):
-    if connection.vendor != "postgresql":
-        pytest.skip("COPY is PostgreSQL's")
     monkeypatch.setattr(selectors, "CHUNK_ROWS", chunk_rows)
     version, _ = window_rows
     copied, fetched = histogram(version, use_copy=True), histogram(version, use_copy=False)
@@ -79,7 +76,5 @@ def test_a_vector_of_the_wrong_length_is_refused_not_misread(window_rows):
     version, _ = window_rows
     version.feature_schema = {**version.feature_schema, "fields": version.feature_schema["fields"][:-1]}
     with pytest.raises(ValueError, match="does not have 27 encoded fields"):
-        selectors.decision_vectors(
-            version=version, window_start=WINDOW_START, window_end=WINDOW_END, consume=lambda f, s: None
-        )
+        selectors.decision_vectors(version=version, window=WINDOW, consume=lambda f, s: None)
     assert DecisionLog.objects.count() == 356  # the connection is still usable, e.g. to record the failure

@@ -3,8 +3,9 @@
 import pytest
 
 from monitoring.models import DriftResult, Incident, JobKind, RunStatus
+from tests.support import applications
 
-from .support import WINDOW_START, applications, run_job
+from .support import WINDOW_START, run_job
 
 pytestmark = pytest.mark.django_db
 

@@ -8,9 +8,11 @@ import pandas as pd
 import pytest
 
 from monitoring.models import FairnessResult, Incident, JobKind, RunStatus
+from monitoring.windows import Window
 from predictions.models import DecisionLog
+from tests.support import applications
 
-from .support import WINDOW_END, WINDOW_START, applications, run_job
+from .support import WINDOW_END, WINDOW_START, run_job
 
 pytestmark = pytest.mark.django_db
 FAIRNESS_START = WINDOW_END - timedelta(days=30)
@@ -47,7 +49,7 @@ def fixture_decisions(version, log_decisions):
 
 def test_fairness_numbers_match_an_independent_computation(production_version, log_decisions):
     fixture_decisions(production_version, log_decisions)
-    run = run_job(JobKind.FAIRNESS, production_version, FAIRNESS_START, WINDOW_END)
+    run = run_job(JobKind.FAIRNESS, production_version, Window(FAIRNESS_START, WINDOW_END))
     assert run.status == RunStatus.COMPLETED
     assert run.rows == 800
     gender = FairnessResult.objects.get(run=run, attribute="Gender")
@@ -109,7 +111,7 @@ def test_decisions_whose_inputs_retention_removed_are_left_out_and_counted(
         )
         for _ in range(7)
     )
-    run = run_job(JobKind.FAIRNESS, production_version, FAIRNESS_START, WINDOW_END)
+    run = run_job(JobKind.FAIRNESS, production_version, Window(FAIRNESS_START, WINDOW_END))
     assert run.rows == 800
     assert run.summary["inputs_removed"] == 7
 

@@ -7,9 +7,10 @@ import pytest
 from django.db import connection
 
 from monitoring.models import DriftResult, Incident, JobKind, MonitoringRun, Trigger
-from monitoring.services import monitoring_run_execute, monitoring_runs_request, monitoring_runs_schedule
+from monitoring.runs import monitoring_run_execute, monitoring_runs_request, monitoring_runs_schedule
+from tests.support import applications
 
-from .support import WINDOW_END, WINDOW_START, applications, run_job
+from .support import WINDOW, WINDOW_END, WINDOW_START, run_job
 
 
 def drifted_window(version, log_decisions):
@@ -44,8 +45,6 @@ def test_two_scheduled_triggers_in_the_same_hour_request_one_run(production_vers
 @pytest.mark.postgresql
 @pytest.mark.django_db(transaction=True)
 def test_two_triggers_at_the_same_moment_compute_the_window_once(production_version, log_decisions):
-    if connection.vendor != "postgresql":
-        pytest.skip("needs concurrent connections (PostgreSQL)")
     drifted_window(production_version, log_decisions)
     barrier = threading.Barrier(2)
     errors: list[BaseException] = []
@@ -56,8 +55,7 @@ def test_two_triggers_at_the_same_moment_compute_the_window_once(production_vers
             runs = monitoring_runs_request(
                 kind=JobKind.DRIFT,
                 registered_model=production_version.registered_model,
-                window_start=WINDOW_START,
-                window_end=WINDOW_END,
+                window=WINDOW,
                 trigger=Trigger.SCHEDULE,
             )
             for run in runs:

@@ -4,10 +4,12 @@ from datetime import timedelta
 
 import pytest
 
+from monitoring.incidents import incident_resolve
 from monitoring.models import DriftResult, Incident, JobKind
-from monitoring.services import incident_resolve
+from monitoring.windows import Window
+from tests.support import applications
 
-from .support import WINDOW_END, WINDOW_START, applications, run_job
+from .support import WINDOW_END, WINDOW_START, run_job
 
 pytestmark = pytest.mark.django_db
 NEXT_START, NEXT_END = WINDOW_END, WINDOW_END + timedelta(hours=1)
@@ -23,9 +25,9 @@ def test_a_recurring_breach_counts_on_the_open_incident(production_version, log_
     log_decisions(production_version, drifted(1.20, seed=11), at=WINDOW_START)
     log_decisions(production_version, drifted(1.10, seed=12), at=NEXT_START)
 
-    first = run_job(JobKind.DRIFT, production_version, WINDOW_START, WINDOW_END)
+    first = run_job(JobKind.DRIFT, production_version, Window(WINDOW_START, WINDOW_END))
     opened = Incident.objects.get()
-    second = run_job(JobKind.DRIFT, production_version, NEXT_START, NEXT_END)
+    second = run_job(JobKind.DRIFT, production_version, Window(NEXT_START, NEXT_END))
 
     incident = Incident.objects.get()  # still one
     first_psi = DriftResult.objects.get(run=first, subject="Credit_Score").psi
@@ -46,11 +48,11 @@ def test_a_recurring_breach_counts_on_the_open_incident(production_version, log_
 def test_a_breach_after_resolution_opens_a_new_incident(production_version, log_decisions, author):
     log_decisions(production_version, drifted(1.10, seed=11), at=WINDOW_START)
     log_decisions(production_version, drifted(1.10, seed=12), at=NEXT_START)
-    run_job(JobKind.DRIFT, production_version, WINDOW_START, WINDOW_END)
+    run_job(JobKind.DRIFT, production_version, Window(WINDOW_START, WINDOW_END))
     first = Incident.objects.get()
     incident_resolve(incident_id=first.pk, actor=author, note="Upstream bureau changed its scale; fixed in the feed.")
 
-    run_job(JobKind.DRIFT, production_version, NEXT_START, NEXT_END)
+    run_job(JobKind.DRIFT, production_version, Window(NEXT_START, NEXT_END))
 
     assert Incident.objects.count() == 2
     reopened = Incident.objects.exclude(pk=first.pk).get()

@@ -3,15 +3,9 @@
 import pytest
 
 from monitoring import rules
+from monitoring.errors import IncidentConflict, IncidentError, IncidentRefused
+from monitoring.incidents import incident_acknowledge, incident_raise, incident_resolve
 from monitoring.models import Incident
-from monitoring.services import (
-    IncidentConflict,
-    IncidentError,
-    IncidentRefused,
-    incident_acknowledge,
-    incident_raise,
-    incident_resolve,
-)
 
 pytestmark = pytest.mark.django_db
 

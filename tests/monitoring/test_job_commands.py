@@ -1,16 +1,18 @@
 """Each job is also a command that prints its result as one JSON object."""
 
 import json
+from dataclasses import replace
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from monitoring import services
+from monitoring.jobs import JOBS
 from monitoring.models import Incident, JobKind, MonitoringRun
+from tests.support import applications
 
-from .support import WINDOW_END, WINDOW_START, applications
+from .support import WINDOW_END, WINDOW_START
 
 pytestmark = pytest.mark.django_db
 END = ["--end", WINDOW_END.isoformat()]
@@ -54,7 +56,7 @@ def test_a_failing_run_is_printed_and_exits_with_an_error_and_a_job_failure_inci
     def broken(run, policy):
         raise RuntimeError("baseline has no bins for Credit_Score")
 
-    monkeypatch.setitem(services._COMPUTE, JobKind.DRIFT, broken)
+    monkeypatch.setitem(JOBS, JobKind.DRIFT, replace(JOBS[JobKind.DRIFT], compute=broken))
     out = StringIO()
     with pytest.raises(CommandError, match="failed"):
         call_command("run_drift", "--model", "loan-default", *END, stdout=out)

@@ -1,17 +1,19 @@
 """Jobs retry transient errors; a job that gives up opens a job-failure incident."""
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
 from django.db import OperationalError
 from django.utils import timezone
 
-from monitoring import services
+from monitoring.jobs import JOBS
 from monitoring.models import Incident, JobKind, MonitoringRun, RunStatus, Trigger
-from monitoring.services import monitoring_runs_request
+from monitoring.runs import RUN_STALE_AFTER, monitoring_runs_request, monitoring_runs_schedule
 from monitoring.tasks import run_execute, runs_schedule
+from tests.support import applications
 
-from .support import WINDOW_END, WINDOW_START, applications
+from .support import WINDOW, WINDOW_START
 
 pytestmark = pytest.mark.django_db
 
@@ -22,8 +24,7 @@ def pending_run(production_version, log_decisions):
     (run,) = monitoring_runs_request(
         kind=JobKind.DRIFT,
         registered_model=production_version.registered_model,
-        window_start=WINDOW_START,
-        window_end=WINDOW_END,
+        window=WINDOW,
         trigger=Trigger.SCHEDULE,
     )
     return run
@@ -32,7 +33,7 @@ def pending_run(production_version, log_decisions):
 def failing(monkeypatch, error: Exception, times: int) -> list[int]:
     """Make the drift computation raise `error` on its first `times` calls."""
     calls: list[int] = []
-    real = services._COMPUTE[JobKind.DRIFT]
+    real = JOBS[JobKind.DRIFT].compute
 
     def compute(run, policy):
         calls.append(run.pk)
@@ -40,7 +41,7 @@ def failing(monkeypatch, error: Exception, times: int) -> list[int]:
             raise error
         return real(run, policy)
 
-    monkeypatch.setitem(services._COMPUTE, JobKind.DRIFT, compute)
+    monkeypatch.setitem(JOBS, JobKind.DRIFT, replace(JOBS[JobKind.DRIFT], compute=compute))
     return calls
 
 
@@ -79,7 +80,7 @@ def test_a_bug_is_not_retried_and_opens_a_job_failure_incident_at_once(pending_r
 def test_the_task_is_configured_for_production(pending_run):
     assert run_execute.acks_late or run_execute.app.conf.task_acks_late
     assert (run_execute.soft_time_limit, run_execute.time_limit) == (600, 660)
-    assert run_execute.time_limit < services.RUN_STALE_AFTER.total_seconds()
+    assert run_execute.time_limit < RUN_STALE_AFTER.total_seconds()
     assert run_execute.retry_backoff and run_execute.max_retries == 5
 
 
@@ -89,7 +90,7 @@ def test_the_next_schedule_picks_up_a_run_whose_worker_died(pending_run):
     MonitoringRun.objects.filter(pk=pending_run.pk).update(
         status=RunStatus.RUNNING, claimed_by="lost-worker", started_at=now - timedelta(minutes=30)
     )
-    run_ids = services.monitoring_runs_schedule(kind=JobKind.DRIFT, window_hours=1, now=now)
+    run_ids = monitoring_runs_schedule(kind=JobKind.DRIFT, window_hours=1, now=now)
     assert pending_run.pk in run_ids
     assert run_execute.apply(args=[pending_run.pk]).successful()
     pending_run.refresh_from_db()

@@ -4,11 +4,13 @@ tests/security/test_role_matrix.py)."""
 import pytest
 
 from monitoring import rules
+from monitoring.incidents import incident_raise
 from monitoring.models import Incident, JobKind, MonitoringRun
-from monitoring.services import incident_raise
+from monitoring.windows import Window
+from tests.support import applications
 
-from ..predictions.conftest import token_client
-from .support import WINDOW_END, WINDOW_START, applications, run_job
+from ..predictions.support import token_client
+from .support import WINDOW_END, WINDOW_START, run_job
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +31,7 @@ def drifted(production_version, log_decisions):
 
 
 def test_drift_results_give_the_latest_run_with_features_and_the_history(drifted, validator):
-    older = run_job(JobKind.DRIFT, drifted, WINDOW_START.replace(hour=7), WINDOW_START.replace(hour=8))
+    older = run_job(JobKind.DRIFT, drifted, Window(WINDOW_START.replace(hour=7), WINDOW_START.replace(hour=8)))
     latest = run_job(JobKind.DRIFT, drifted)
     response = token_client(validator).get("/api/v1/monitoring/drift/", {"model": "loan-default"})
     assert response.status_code == 200

@@ -5,8 +5,10 @@ import re
 import pytest
 
 from monitoring.models import Incident, JobKind
+from monitoring.windows import Window
+from tests.support import applications
 
-from .support import WINDOW_END, WINDOW_START, applications, run_job
+from .support import WINDOW_END, WINDOW_START, run_job
 
 pytestmark = pytest.mark.django_db
 
@@ -16,10 +18,10 @@ def monitored(production_version, log_decisions):
     frame = applications(1200, seed=11)
     frame["Credit_Score"] = frame["Credit_Score"] * 1.10
     log_decisions(production_version, frame, at=WINDOW_START, defaulted=[False, False, True] * 400)
-    run_job(JobKind.DRIFT, production_version, WINDOW_START.replace(hour=8), WINDOW_START)  # no decisions
+    run_job(JobKind.DRIFT, production_version, Window(WINDOW_START.replace(hour=8), WINDOW_START))  # no decisions
     run_job(JobKind.DRIFT, production_version)
-    run_job(JobKind.FAIRNESS, production_version, WINDOW_START, WINDOW_END)
-    run_job(JobKind.PERFORMANCE, production_version, WINDOW_START, WINDOW_END)
+    run_job(JobKind.FAIRNESS, production_version, Window(WINDOW_START, WINDOW_END))
+    run_job(JobKind.PERFORMANCE, production_version, Window(WINDOW_START, WINDOW_END))
     return production_version
 
 

@@ -9,8 +9,8 @@ import pytest
 from django.core import mail
 
 from monitoring import rules
+from monitoring.incidents import incident_raise
 from monitoring.models import Incident
-from monitoring.services import incident_raise
 
 pytestmark = pytest.mark.django_db
 

@@ -5,11 +5,13 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pytest
 
+from monitoring.incidents import incident_resolve
 from monitoring.models import Incident, JobKind, MonitoringPolicy, PerformanceCohort, RunStatus
 from monitoring.performance import cohort_starts
-from monitoring.services import incident_resolve
+from monitoring.windows import Window
+from tests.support import applications
 
-from .support import applications, run_job
+from .support import run_job
 
 START, END = datetime(2025, 12, 1, tzinfo=UTC), datetime(2026, 4, 1, tzinfo=UTC)
 JANUARY, FEBRUARY, MARCH = (datetime(2026, m, 10, 12, tzinfo=UTC) for m in (1, 2, 3))
@@ -50,7 +52,7 @@ def logged_cohorts(production_version, log_decisions):
 
 @pytest.mark.django_db
 def test_metrics_per_monthly_cohort_match_a_hand_computation(logged_cohorts):
-    run = run_job(JobKind.PERFORMANCE, logged_cohorts, START, END)
+    run = run_job(JobKind.PERFORMANCE, logged_cohorts, Window(START, END))
     assert (run.status, run.rows) == (RunStatus.COMPLETED, 420)
     january, february, march = PerformanceCohort.objects.filter(run=run).order_by("cohort_start")
     assert [str(c.cohort_start) for c in (january, february, march)] == ["2026-01-01", "2026-02-01", "2026-03-01"]
@@ -68,7 +70,7 @@ def test_metrics_per_monthly_cohort_match_a_hand_computation(logged_cohorts):
 
 @pytest.mark.django_db
 def test_an_auc_drop_and_a_calibration_error_open_incidents(logged_cohorts):
-    run_job(JobKind.PERFORMANCE, logged_cohorts, START, END)
+    run_job(JobKind.PERFORMANCE, logged_cohorts, Window(START, END))
     auc = Incident.objects.get(subject="roc_auc")
     # 0.5 is more than 0.05 below the validation AUC, and below the model's floor of 0.75.
     assert (auc.kind, auc.severity, auc.worst_value) == ("performance", "P1", pytest.approx(0.5))
@@ -80,25 +82,25 @@ def test_an_auc_drop_and_a_calibration_error_open_incidents(logged_cohorts):
 
 @pytest.mark.django_db
 def test_a_resolved_cohort_is_not_raised_again_the_next_day_but_a_new_one_is(logged_cohorts, log_decisions, author):
-    run_job(JobKind.PERFORMANCE, logged_cohorts, START, END)
+    run_job(JobKind.PERFORMANCE, logged_cohorts, Window(START, END))
     for incident in Incident.objects.all():
         incident_resolve(
             incident_id=incident.pk, actor=author, note="February: broker channel mix; model refit planned."
         )
 
-    run_job(JobKind.PERFORMANCE, logged_cohorts, START + timedelta(days=1), END + timedelta(days=1))
+    run_job(JobKind.PERFORMANCE, logged_cohorts, Window(START + timedelta(days=1), END + timedelta(days=1)))
     assert not Incident.objects.filter(status="open").exists()
 
     # March matures and is just as bad: that is new.
     cohort(logged_cohorts, log_decisions, MARCH, defaulters=60, repayers=60, p_defaulter=0.2, p_repayer=0.2, seed=4)
-    run_job(JobKind.PERFORMANCE, logged_cohorts, START + timedelta(days=2), END + timedelta(days=2))
+    run_job(JobKind.PERFORMANCE, logged_cohorts, Window(START + timedelta(days=2), END + timedelta(days=2)))
     reopened = Incident.objects.get(status="open", subject="roc_auc")
     assert reopened.metric_snapshot["cohorts"] == {"2026-02-01": pytest.approx(0.5), "2026-03-01": pytest.approx(0.5)}
 
 
 @pytest.mark.django_db
 def test_a_version_without_outcomes_yet_reports_insufficient_data(production_version):
-    run = run_job(JobKind.PERFORMANCE, production_version, START, END)
+    run = run_job(JobKind.PERFORMANCE, production_version, Window(START, END))
     assert (run.status, run.rows) == (RunStatus.INSUFFICIENT_DATA, 0)
     assert not Incident.objects.exists()
 

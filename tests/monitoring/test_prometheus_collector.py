@@ -7,10 +7,12 @@ from django.utils.module_loading import import_string
 from prometheus_client import CollectorRegistry, generate_latest
 
 from monitoring import rules
+from monitoring.incidents import incident_raise
 from monitoring.models import DriftResult, FairnessResult, JobKind
-from monitoring.services import incident_raise
+from monitoring.windows import Window
+from tests.support import applications
 
-from .support import WINDOW_END, WINDOW_START, applications, run_job
+from .support import WINDOW_END, WINDOW_START, run_job
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +29,7 @@ def test_latest_psi_fairness_ratios_and_active_incidents_are_exported(production
     frame["Credit_Score"] = frame["Credit_Score"] * 1.10
     log_decisions(production_version, frame, at=WINDOW_START)
     drift = run_job(JobKind.DRIFT, production_version)
-    fairness = run_job(JobKind.FAIRNESS, production_version, WINDOW_START, WINDOW_END)
+    fairness = run_job(JobKind.FAIRNESS, production_version, Window(WINDOW_START, WINDOW_END))
     incident_raise(breach=rules.job_failure_breach(job="retention", error="disk full"), version=None)
 
     registry = scrape()

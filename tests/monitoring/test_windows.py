@@ -4,13 +4,14 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from monitoring.windows import WindowError, hour_window
+from monitoring.errors import WindowError
+from monitoring.windows import Window, hour_window
 
 NOW = datetime(2026, 11, 21, 10, 40, 12, tzinfo=UTC)
 
 
 def test_a_window_ends_at_the_start_of_the_current_hour():
-    assert hour_window(hours=1, now=NOW) == (
+    assert hour_window(hours=1, now=NOW) == Window(
         datetime(2026, 11, 21, 9, tzinfo=UTC),
         datetime(2026, 11, 21, 10, tzinfo=UTC),
     )
@@ -20,7 +21,7 @@ def test_a_window_ends_at_the_start_of_the_current_hour():
 
 def test_a_past_window_is_named_by_its_end_in_any_time_zone():
     end = datetime(2026, 11, 21, 11, 0, tzinfo=timezone(timedelta(hours=2)))  # 09:00 UTC
-    assert hour_window(hours=24, now=NOW, end=end) == (
+    assert hour_window(hours=24, now=NOW, end=end) == Window(
         datetime(2026, 11, 20, 9, tzinfo=UTC),
         datetime(2026, 11, 21, 9, tzinfo=UTC),
     )

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.staticfiles import finders
 from django.core.management import call_command
 
-from .conftest import BATCH_URL, PREDICT_URL, post_json
+from .support import BATCH_URL, PREDICT_URL, post_json
 
 ENDPOINTS = {
     "/api/v1/predictions/": "post",

@@ -9,7 +9,7 @@ import pytest
 from governance.models import ModelVersion
 from predictions.models import DecisionLog
 
-from .conftest import PREDICT_URL, post_json
+from .support import PREDICT_URL, post_json
 
 
 def schema_field(version: ModelVersion, name: str) -> dict[str, Any]:

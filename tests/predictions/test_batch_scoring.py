@@ -5,7 +5,7 @@ import pytest
 
 from predictions.models import DecisionLog
 
-from .conftest import BATCH_URL, features_of, post_json
+from .support import BATCH_URL, features_of, post_json
 
 
 def test_a_batch_is_scored_and_logged_in_order(api, api_client_user, applications, scored_frame, production_version):

@@ -9,10 +9,10 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 from django.utils import timezone
 
-from governance.roles import Role
+from loanportal.roles import Role
 from predictions.models import DecisionLog, Outcome
 
-from .conftest import BATCH_URL, PREDICT_URL, post_json, token_client
+from .support import BATCH_URL, PREDICT_URL, post_json, token_client
 
 CHANGELIST = "/admin/predictions/decisionlog/"
 EXPORT = "/admin/predictions/decisionlog/export.csv"

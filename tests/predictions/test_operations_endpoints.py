@@ -4,7 +4,7 @@ from django.db import OperationalError, connection
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.parser import text_string_to_metric_families
 
-from .conftest import BATCH_URL, PREDICT_URL, post_json
+from .support import BATCH_URL, PREDICT_URL, post_json
 
 
 def samples(client) -> dict[tuple[str, tuple], float]:

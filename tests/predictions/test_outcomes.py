@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from predictions.models import Outcome
 
-from .conftest import BATCH_URL, PREDICT_URL, post_json
+from .support import BATCH_URL, PREDICT_URL, post_json
 
 BULK_URL = "/api/v1/outcomes/"
 

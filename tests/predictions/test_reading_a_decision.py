@@ -4,7 +4,7 @@ import uuid
 
 from django.utils import timezone
 
-from .conftest import PREDICT_URL, post_json
+from .support import PREDICT_URL, post_json
 
 
 def test_the_client_reads_back_its_decision_as_logged(api, declined_application):

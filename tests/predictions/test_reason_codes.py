@@ -6,7 +6,7 @@ import pytest
 from governance.selectors import model_version_scorer
 from predictions.reason_codes import MAX_REASONS, REASONS, top_reasons
 
-from .conftest import BATCH_URL, PREDICT_URL, as_application, post_json
+from .support import BATCH_URL, PREDICT_URL, as_application, post_json
 
 FEATURES = ["Credit_Score", "dtir1", "LTV", "income", "Region", "brand_new_feature"]
 

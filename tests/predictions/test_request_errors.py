@@ -8,7 +8,7 @@ from django.db import OperationalError, connection
 
 from predictions.models import DecisionLog
 
-from .conftest import BATCH_URL, PREDICT_URL, post_json
+from .support import BATCH_URL, PREDICT_URL, post_json
 
 
 def error_body(response, status: int) -> dict:

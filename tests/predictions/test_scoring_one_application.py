@@ -10,7 +10,7 @@ from governance.selectors import model_version_scorer
 from predictions.models import DecisionLog
 from predictions.risk_bands import risk_bands
 
-from .conftest import PREDICT_URL, features_of, post_json
+from .support import PREDICT_URL, features_of, post_json
 
 FIELDS = {
     "prediction_id": str,

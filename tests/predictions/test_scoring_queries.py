@@ -5,7 +5,7 @@ scored it is still in production."""
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from .conftest import PREDICT_URL, post_json
+from .support import PREDICT_URL, post_json
 
 
 def test_a_prediction_costs_two_queries(api, application):

@@ -7,7 +7,7 @@ from predictions import selectors, services
 from predictions.bulk_insert import decision_row_insert_while_serving
 from predictions.models import DecisionLog
 
-from .conftest import PREDICT_URL, as_application, post_json
+from .support import PREDICT_URL, as_application, post_json
 
 
 def test_after_a_promotion_the_next_request_is_scored_by_the_new_version(

@@ -5,12 +5,12 @@ from types import SimpleNamespace
 import pytest
 from django.core.cache import cache
 
-from governance.roles import Role
 from loanportal import throttles
+from loanportal.roles import Role
 from loanportal.throttles import ClientRateThrottle
 from predictions.models import DecisionLog
 
-from .conftest import BATCH_URL, PREDICT_URL, post_json, token_client
+from .support import BATCH_URL, PREDICT_URL, post_json, token_client
 
 
 @pytest.fixture

@@ -5,10 +5,10 @@ which endpoint is tests/security/test_role_matrix.py."""
 import pytest
 from rest_framework.test import APIClient
 
-from governance.roles import Role
+from loanportal.roles import Role
 from predictions.models import DecisionLog
 
-from .conftest import BATCH_URL, PREDICT_URL, post_json, token_client
+from .support import BATCH_URL, PREDICT_URL, post_json, token_client
 
 OUTCOME = {"defaulted": False, "observed_at": "2030-01-01T00:00:00Z"}
 

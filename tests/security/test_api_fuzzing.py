@@ -29,13 +29,13 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from governance.models import ModelVersion
-from governance.roles import Role
 from governance.services import api_token_issue
+from loanportal.roles import Role
 from monitoring import rules
-from monitoring.services import incident_raise
+from monitoring.incidents import incident_raise
 from predictions.models import DecisionLog
 
-from ..predictions.conftest import PREDICT_URL, post_json
+from ..predictions.support import PREDICT_URL, post_json
 
 # Examples per operation in the fuzzing phase; the coverage phase adds its boundary and
 # invalid cases. Measured on 2 cores: about 2,000 requests over the 24 operations, 20 s.

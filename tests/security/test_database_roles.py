@@ -18,12 +18,11 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from governance.services import model_version_transition
-from loanportal.database_roles import audit_models
-from monitoring.services import decision_log_retention_apply
+from loanportal.audit import audit_models
 from predictions.models import DecisionLog, Outcome
-from tests.conftest import waive_all_high
-from tests.monitoring.support import applications
-from tests.predictions.conftest import as_application
+from predictions.services import decision_log_retention_apply
+from tests.predictions.support import as_application
+from tests.support import applications, waive_all_high
 
 pytestmark = [pytest.mark.postgresql, pytest.mark.django_db(transaction=True)]
 

@@ -13,7 +13,7 @@ from django.db import connection
 from governance.ml.fields import APPLICATION_FIELDS
 from predictions.models import DecisionLog, Outcome
 
-from ..predictions.conftest import BATCH_URL, PREDICT_URL, post_json
+from ..predictions.support import BATCH_URL, PREDICT_URL, post_json
 
 BULK_OUTCOME_URL = "/api/v1/outcomes/"
 

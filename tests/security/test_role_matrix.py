@@ -22,13 +22,13 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from governance.models import ModelVersion
-from governance.roles import Role
 from governance.services import model_version_transition
+from loanportal.roles import Role
 from monitoring import rules
-from monitoring.services import incident_raise
+from monitoring.incidents import incident_raise
 from predictions.models import DecisionLog
-from tests.conftest import waive_all_high
-from tests.predictions.conftest import as_application, token_client
+from tests.predictions.support import as_application, token_client
+from tests.support import waive_all_high
 
 pytestmark = pytest.mark.django_db
 

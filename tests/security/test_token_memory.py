@@ -4,9 +4,9 @@ import pytest
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from governance.roles import Role
 from governance.services import api_token_revoke
 from loanportal import authentication
+from loanportal.roles import Role
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Portal, request, wait_for
+from .support import Portal, request, wait_for
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 

@@ -9,7 +9,7 @@ import pytest
 
 from predictions.models import DecisionLog
 
-from .conftest import Portal, request, wait_for
+from .support import Portal, request, wait_for
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 

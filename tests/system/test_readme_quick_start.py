@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import ROOT, Process, free_port, request, wait_for
+from .support import ROOT, Process, free_port, request, wait_for
 
 pytestmark = pytest.mark.system
 

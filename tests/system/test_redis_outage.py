@@ -12,7 +12,7 @@ from monitoring.models import FINISHED_STATUSES, JobKind, MonitoringRun
 from monitoring.tasks import runs_schedule
 from predictions.models import DecisionLog
 
-from .conftest import Portal, request, wait_for
+from .support import Portal, request, wait_for
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 

@@ -9,7 +9,7 @@ from governance.models import ModelVersion
 from governance.services import model_version_transition
 from predictions.models import DecisionLog
 
-from .conftest import Portal, request
+from .support import Portal, request
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 

@@ -10,12 +10,13 @@ import pytest
 from django.db import connection
 
 from monitoring.models import DriftResult, Incident, JobKind, MonitoringRun, RunStatus, Trigger
-from monitoring.services import monitoring_runs_request
+from monitoring.runs import monitoring_runs_request
 from monitoring.tasks import run_execute
 from predictions.models import DecisionLog
-from tests.monitoring.support import WINDOW_END, WINDOW_START, applications
+from tests.monitoring.support import WINDOW, WINDOW_START
+from tests.support import applications
 
-from .conftest import Portal, wait_for
+from .support import Portal, wait_for
 
 pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
 
@@ -42,8 +43,7 @@ def test_a_run_whose_worker_was_killed_mid_task_is_finished_once_by_the_next_wor
     [run] = monitoring_runs_request(
         kind=JobKind.DRIFT,
         registered_model=production_version.registered_model,
-        window_start=WINDOW_START,
-        window_end=WINDOW_END,
+        window=WINDOW,
         trigger=Trigger.SCHEDULE,
     )
     worker = portal.start_worker(CELERY_VISIBILITY_TIMEOUT=str(VISIBILITY_TIMEOUT))

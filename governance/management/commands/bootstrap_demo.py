@@ -7,10 +7,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from governance.ml.demo_data import generate, write_csv
 from governance.models import Action, ModelVersion, VersionState
-from governance.roles import Role
 from governance.selectors import production_version
 from governance.services import api_token_issue, model_version_train, model_version_transition, portal_user_provision
 from governance.workflow import fairness_gate_ids
+from loanportal.roles import Role
 
 DEMO_ROLES = {
     "author": Role.DATA_SCIENTIST,
@@ -74,7 +74,7 @@ class Command(BaseCommand):
                 write_csv(generate(DEMO_ROWS, seed=42), data)
             self.stdout.write(f"Training {model_name} on {data} ...")
             version = model_version_train(data_path=data, model_name=model_name, seed=42, author=users["author"])
-        steps = {
+        steps: dict[str, tuple[Action, str, dict[str, str]]] = {
             VersionState.DRAFT: (Action.SUBMIT, "author", {}),
             VersionState.SUBMITTED: (
                 Action.VALIDATE,

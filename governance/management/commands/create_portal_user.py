@@ -4,8 +4,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from governance.roles import Role
 from governance.services import api_token_issue, portal_user_provision
+from loanportal.roles import Role
 
 
 def parse_role(value: str) -> Role:

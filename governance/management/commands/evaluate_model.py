@@ -2,7 +2,7 @@ import json
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from governance.ml.artifact import ArtifactError
 from governance.ml.dataset import DatasetError
@@ -13,7 +13,7 @@ from governance.selectors import model_version_evaluate
 class Command(BaseCommand):
     help = "Score a labelled CSV with a registered version and print its metrics as one JSON object."
 
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> ArgumentParser:
+    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
         # `--version` names the model version, as operations scripts call it; it replaces
         # Django's own `--version` flag for this command.
         return super().create_parser(prog_name, subcommand, conflict_handler="resolve", **kwargs)

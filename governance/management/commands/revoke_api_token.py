@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from governance.management.commands.rotate_api_token import portal_user
+from governance.management.users import portal_user
 from governance.services import api_token_revoke
 
 

@@ -1,17 +1,10 @@
 from argparse import ArgumentParser
 from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand
 
+from governance.management.users import portal_user
 from governance.services import api_token_rotate
-
-
-def portal_user(username: str) -> Any:
-    try:
-        return get_user_model().objects.get_by_natural_key(username)
-    except get_user_model().DoesNotExist as exc:
-        raise CommandError(f"There is no user {username!r}.") from exc
 
 
 class Command(BaseCommand):

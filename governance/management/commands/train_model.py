@@ -5,8 +5,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from governance.ml.dataset import DatasetError
-from governance.roles import Role
+from governance.models import ModelVersion
 from governance.services import model_version_train, portal_user_provision
+from loanportal.roles import Role
 
 PIPELINE_USER = "training-pipeline"
 
@@ -35,7 +36,7 @@ class Command(BaseCommand):
         self.stdout.write(describe_version(version))
 
 
-def describe_version(version: Any) -> str:
+def describe_version(version: ModelVersion) -> str:
     m = version.metrics
     lines = [
         f"Registered {version} as version id {version.pk} ({version.state}), threshold {version.threshold:.4f}.",

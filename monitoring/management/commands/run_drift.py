@@ -1,4 +1,4 @@
-from monitoring.management.jobs import JOB_HELP, JobCommand
+from monitoring.management.job_command import JOB_HELP, JobCommand
 from monitoring.models import JobKind
 
 

@@ -8,19 +8,13 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.core.serializers.json import DjangoJSONEncoder
-from django.utils import timezone
 
-from governance.models import RegisteredModel
-
-from ..models import JobKind, RunStatus, Trigger
+from ..errors import MonitoringError
+from ..incidents import incident_record_job_failure
+from ..jobs import JOBS
+from ..models import JobKind, MonitoringRun, RunStatus, Trigger
+from ..runs import monitoring_run_execute, monitoring_window_request
 from ..serializers import RunDetailSerializer
-from ..services import incident_record_job_failure, monitoring_run_execute, monitoring_runs_request
-from ..windows import DEFAULT_WINDOW_HOURS, WindowError, hour_window
-
-
-def print_json(command: BaseCommand, result: dict[str, Any]) -> None:
-    command.stdout.write(json.dumps(result, cls=DjangoJSONEncoder, indent=2))
-
 
 JOB_HELP = (
     "Runs for every version to monitor in the window (the production version and any version that decided "
@@ -35,7 +29,7 @@ class JobCommand(BaseCommand):
     kind: JobKind
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        default_hours = DEFAULT_WINDOW_HOURS[self.kind]
+        default_hours = JOBS[self.kind].window_hours
         parser.add_argument("--model", required=True, help="Registered model name, e.g. loan-default.")
         parser.add_argument(
             "--window-hours",
@@ -51,41 +45,34 @@ class JobCommand(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        registered_model = RegisteredModel.objects.filter(name=options["model"]).first()
-        if registered_model is None:
-            raise CommandError(f"No registered model named {options['model']!r}.")
         try:
-            window_start, window_end = hour_window(
-                hours=options["window_hours"], now=timezone.now(), end=options["end"]
+            requested = monitoring_window_request(
+                kind=self.kind,
+                model_name=options["model"],
+                hours=options["window_hours"],
+                end=options["end"],
+                trigger=Trigger.COMMAND,
+                queue=False,
             )
-        except WindowError as error:
-            raise CommandError(str(error)) from None
-        runs = monitoring_runs_request(
-            kind=self.kind,
-            registered_model=registered_model,
-            window_start=window_start,
-            window_end=window_end,
-            trigger=Trigger.COMMAND,
-        )
+        except MonitoringError as error:
+            raise CommandError(error.message) from None
         claimed_by = f"command:{uuid.uuid4().hex}"
-        finished = []
-        for run in runs:
+        finished: list[MonitoringRun] = []
+        for run in requested.runs:
             try:
                 run = monitoring_run_execute(run_id=run.pk, claimed_by=claimed_by)
             except Exception as exc:
                 incident_record_job_failure(job=self.kind, error=f"{type(exc).__name__}: {exc}", run_id=run.pk)
                 run.refresh_from_db()
             finished.append(run)
-        print_json(
-            self,
-            {
-                "job": self.kind,
-                "model": registered_model.name,
-                "window_start": window_start,
-                "window_end": window_end,
-                "runs": RunDetailSerializer(finished, many=True).data,
-            },
-        )
+        result = {
+            "job": self.kind,
+            "model": requested.registered_model.name,
+            "window_start": requested.window.start,
+            "window_end": requested.window.end,
+            "runs": RunDetailSerializer(finished, many=True).data,
+        }
+        self.stdout.write(json.dumps(result, cls=DjangoJSONEncoder, indent=2))
         failed = [run.pk for run in finished if run.status == RunStatus.FAILED]
         if failed:
             raise CommandError(

@@ -12,12 +12,14 @@ enforce it:
   off (ALTER TABLE ... DISABLE TRIGGER needs the owner) nor TRUNCATE or DELETE.
 
 Every new audit table gets both trigger operations in the migration that creates it;
-`tests/security/test_append_only_tables.py` fails for a table that lacks one.
+`tests/test_audit_records_are_append_only.py` fails for a table that lacks one.
 """
 
 from typing import Any
 
+from django.apps import apps
 from django.db import migrations, models
+from simple_history.models import HistoricalChanges
 
 
 class AppendOnlyError(Exception):
@@ -50,6 +52,15 @@ BEGIN
 END;
 $$ LANGUAGE plpgsql;
 """
+
+
+def audit_models() -> list[type[models.Model]]:
+    """Every model whose rows are audit records: the append-only models and the field
+    history (simple-history) of the governed models."""
+    return sorted(
+        (model for model in apps.get_models() if issubclass(model, AppendOnlyModel | HistoricalChanges)),
+        key=lambda model: model._meta.label,
+    )
 
 
 def _run_on_postgresql(sql: str) -> Any:

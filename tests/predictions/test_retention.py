@@ -6,13 +6,15 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from governance.models import EventKind, GovernanceEvent
+from monitoring.models import Incident
+from predictions import services
 from predictions.models import DecisionLog
-
-from .support import applications
+from predictions.tasks import retention_apply
+from tests.support import applications
 
 pytestmark = pytest.mark.django_db
 
@@ -60,8 +62,6 @@ def test_a_second_run_finds_nothing_new_and_is_still_recorded(old_and_new):
 
 @pytest.mark.postgresql
 def test_the_database_refuses_any_other_change_to_a_logged_decision(old_and_new):
-    if connection.vendor != "postgresql":
-        pytest.skip("the trigger is PostgreSQL's")
     old, _ = old_and_new
     run_command()
     other_decision = "approve" if old[0].decision == "decline" else "decline"
@@ -77,3 +77,14 @@ def run_command() -> str:
     out = StringIO()
     call_command("apply_retention", stdout=out)
     return out.getvalue()
+
+
+def test_retention_that_gives_up_opens_a_job_failure_incident(monkeypatch):
+    def full_disk(**kwargs):
+        raise RuntimeError("could not extend file: No space left on device")
+
+    monkeypatch.setattr(services, "decision_log_retention_apply", full_disk)
+    assert retention_apply.apply().failed()
+    incident = Incident.objects.get()
+    assert (incident.kind, incident.subject, incident.model_version) == ("job_failure", "retention", None)
+    assert "No space left on device" in incident.summary

@@ -1,9 +1,10 @@
+import json
 from typing import Any
 
 from django.core.management.base import BaseCommand
+from django.core.serializers.json import DjangoJSONEncoder
 
-from monitoring.management.jobs import print_json
-from monitoring.services import decision_log_retention_apply
+from predictions.services import decision_log_retention_apply
 
 
 class Command(BaseCommand):
@@ -14,4 +15,5 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         event = decision_log_retention_apply()
-        print_json(self, {"event_id": event.pk, "summary": event.summary, **event.details})
+        result = {"event_id": event.pk, "summary": event.summary, **event.details}
+        self.stdout.write(json.dumps(result, cls=DjangoJSONEncoder, indent=2))

@@ -1,0 +1,20 @@
+"""The monitoring jobs, one module per kind; `JOBS` is what `monitoring.runs` executes.
+
+A job kind is a `compute(run, policy) -> Computed` in a module here (what it reads from the
+run's window, the result rows it stores, the breaches it raises) and an entry below with
+the window its schedule and command use by default. Its results model, serializer,
+command and schedule entry follow the existing kinds.
+"""
+
+from ..models import JobKind
+from . import drift, fairness, performance
+from .base import Job
+
+JOBS: dict[str, Job] = {
+    # Drift per hour.
+    JobKind.DRIFT: Job(compute=drift.compute, window_hours=1),
+    # Fairness over 30 days: a day alone has too few decisions per group.
+    JobKind.FAIRNESS: Job(compute=fairness.compute, window_hours=30 * 24),
+    # Performance over the cohorts of the last 24 months, whose outcomes mature over time.
+    JobKind.PERFORMANCE: Job(compute=performance.compute, window_hours=730 * 24),
+}

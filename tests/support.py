@@ -1,0 +1,68 @@
+"""Helpers shared across the test folders (and with `bench/drift.py`): waivers for a
+version's findings, demo applications, and decision-log rows written as the API would
+write them."""
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from governance.ml.demo_data import generate
+from governance.ml.fields import APPLICATION_FIELDS, CSV_COLUMN_RENAMES
+from governance.ml.scorer import Scorer
+from governance.models import ModelVersion
+from predictions.models import DecisionLog
+
+
+def waive_all_high(version: ModelVersion) -> dict[str, str]:
+    return {
+        f["id"]: "Known artifact of the development data; reviewed."
+        for f in version.findings
+        if f["severity"] == "high"
+    }
+
+
+def applications(rows: int, seed: int) -> pd.DataFrame:
+    """Synthetic applications as the API receives them (public field names, no outcome)."""
+    return generate(rows, seed=seed).rename(columns=CSV_COLUMN_RENAMES)[list(APPLICATION_FIELDS)]
+
+
+def decision_log_rows(
+    version: ModelVersion,
+    frame: pd.DataFrame,
+    *,
+    scorer: Scorer,
+    client: Any,
+    at: datetime | Sequence[datetime],
+    probabilities: Sequence[float] | None = None,
+    decisions: Sequence[str] | None = None,
+) -> list[DecisionLog]:
+    """Unsaved decision-log rows for the applications in `frame`, made by `client` at `at`
+    (one time, or one per row): inputs and encoded features as the API stores them,
+    probabilities from the model unless given, decisions by the version's threshold
+    unless given."""
+    encoded = scorer.encoder.encode_frame(frame)
+    if probabilities is None:
+        probabilities = scorer.probabilities(scorer.encoder.model_matrix(encoded))
+    if decisions is None:
+        decisions = np.where(np.asarray(probabilities) >= version.threshold, "decline", "approve")
+    times = [at] * len(frame) if isinstance(at, datetime) else list(at)
+    records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    return [
+        DecisionLog(
+            request_id=uuid.uuid4().hex,
+            client=client,
+            model_version=version,
+            inputs=records[i],
+            features=encoded[i].astype("<f8").tobytes(),
+            probability=float(probabilities[i]),
+            decision=str(decisions[i]),
+            risk_band="C",
+            latency_ms=4.0,
+            created_at=times[i],
+        )
+        for i in range(len(frame))
+    ]

@@ -20,6 +20,7 @@ from rest_framework.authtoken.models import Token
 
 from .ml.artifact import write_artifact
 from .ml.dataset import load_dataset
+from .ml.search import DEFAULT_SEARCH, SearchBudget
 from .ml.training import TrainingResult, train
 from .models import (
     Action,
@@ -81,6 +82,7 @@ def model_version_register(
             baseline=result.baseline,
             fairness=result.fairness,
             findings=result.findings,
+            experiment=result.experiment,
             created_by=author,
         )
         version._change_reason = "Registered by the training pipeline"
@@ -98,12 +100,15 @@ def model_version_register(
     return version
 
 
-def model_version_train(*, data_path: str, model_name: str, seed: int, author: AbstractBaseUser) -> ModelVersion:
+def model_version_train(
+    *, data_path: str, model_name: str, seed: int, author: AbstractBaseUser, search: SearchBudget = DEFAULT_SEARCH
+) -> ModelVersion:
     """Train on a labelled CSV with the registered model's policy and register the result."""
     registered_model = registered_model_get_or_create(name=model_name)
     result = train(
         load_dataset(data_path),
         seed=seed,
+        search=search,
         protected_attributes=list(registered_model.protected_attributes),
         threshold_policy=registered_model.threshold_policy,
         fixed_threshold=registered_model.fixed_threshold,

@@ -73,8 +73,8 @@ LIGHTGBM_PARAMS: dict[str, Any] = {
     "force_row_wise": True,
     "verbose": -1,
 }
-# On the 119,411-row Loan Default file and two idle cores the four trials take about 30 s
-# and the whole training about 40 s; the seconds keep a busy machine within a minute.
+# On the 119,411-row Loan Default file and two idle cores the four trials take about 32 s
+# and the whole of train_model under 40 s; the seconds keep a busy machine within a minute.
 DEFAULT_TRIALS = 4
 DEFAULT_SECONDS = 40.0
 
@@ -279,12 +279,12 @@ def candidate_search(
             best_model = model
         candidates.append(candidate)
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # not a line per trial: the leaderboard has them
     study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
     study.enqueue_trial({name: LIGHTGBM_PARAMS[name] for name in SEARCH_SPACE})
     stopped_by, trials_run = "trials", 0
-    # numpy's BLAS is held to one thread as well: side by side, the baseline's fits run
-    # faster so than with threads of their own competing for the same cores.
+    # Every fit on one thread, numpy's BLAS included: side by side on the cores they finish
+    # sooner than fits whose own threads compete for them, several times sooner on a busy machine.
     workers = max(1, min(folds + 1, os.cpu_count() or 1))
     with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=workers) as pool:
         keep(*_logistic_candidate(table, split, fold_rows, pool))

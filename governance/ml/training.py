@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from sklearn.model_selection import train_test_split
 
 from .artifact import MODEL_KEYS, ModelKind, artifact_document
@@ -62,7 +63,7 @@ class TrainingResult:
     search: SearchResult
 
 
-def holdout_split(y: np.ndarray, *, seed: int, holdout: np.ndarray | None = None) -> Split:
+def holdout_split(y: np.ndarray, *, seed: int, holdout: npt.ArrayLike | None = None) -> Split:
     """The rows to hold out, fit on and stop early on.
 
     `holdout` names the holdout rows, as a boolean mask over the rows or as row indices;
@@ -110,7 +111,7 @@ def train(
     min_auc: float,
     fairness_min_group_size: int,
     search: SearchBudget = DEFAULT_SEARCH,
-    holdout: np.ndarray | None = None,
+    holdout: npt.ArrayLike | None = None,
 ) -> TrainingResult:
     """Train, evaluate and describe one model version (see the module docstring).
 

@@ -107,6 +107,13 @@ class ModelVersion(models.Model):
     baseline = models.JSONField(help_text="Frozen monitoring baseline: bins and shares per field and for the score.")
     fairness = models.JSONField(help_text="Fairness on the holdout per protected attribute.")
     findings = models.JSONField(help_text="Automated validation findings.")
+    experiment = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="How the version was trained: candidate search and leaderboard, parameters, seed, libraries, "
+        "code commit, data fingerprint, duration and peak memory. Empty for versions registered before "
+        "experiments were recorded.",
+    )
     waivers = models.JSONField(
         default=dict,
         editable=False,

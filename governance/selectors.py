@@ -13,7 +13,7 @@ from .ml.artifact import read_artifact
 from .ml.dataset import load_dataset
 from .ml.fields import TARGET
 from .ml.metrics import classification_metrics
-from .ml.scorer import Scorer
+from .ml.scorer import ModelScorer, scorer_for_document
 from .models import Action, ModelVersion, RegisteredModel, Transition, VersionState
 from .workflow import current_validation
 
@@ -93,11 +93,11 @@ def artifact_location(version: ModelVersion) -> Path:
 
 
 @functools.lru_cache(maxsize=8)
-def _scorer(version_id: int, path: str, sha256: str) -> Scorer:
-    return Scorer(read_artifact(Path(path), sha256))
+def _scorer(version_id: int, path: str, sha256: str) -> ModelScorer:
+    return scorer_for_document(read_artifact(Path(path), sha256))
 
 
-def model_version_scorer(*, version: ModelVersion) -> Scorer:
+def model_version_scorer(*, version: ModelVersion) -> ModelScorer:
     """The version's scorer: its artifact is read and its SHA-256 checked on first use, then
     kept in memory keyed by version id (a worker holds at most a few versions)."""
     return _scorer(version.pk, str(artifact_location(version)), version.artifact_sha256)

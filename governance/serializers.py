@@ -43,7 +43,7 @@ class VersionDetailSerializer(VersionSummarySerializer):
         fields = [
             *VersionSummarySerializer.Meta.fields,
             "metrics", "feature_schema", "training_data", "library_versions", "artifact",
-            "fairness", "findings", "waivers", "baseline", "transitions",
+            "fairness", "findings", "waivers", "baseline", "experiment", "transitions",
         ]  # fmt: skip
 
     @extend_schema_field(

@@ -24,6 +24,7 @@ from loanportal.roles import STAFF_ROLES, Role, roles_forget, user_roles
 from .errors import WorkflowConflict, WorkflowError, WorkflowRefused
 from .ml.artifact import write_artifact
 from .ml.dataset import load_dataset
+from .ml.search import DEFAULT_SEARCH, SearchBudget
 from .ml.training import TrainingResult, train
 from .models import (
     Action,
@@ -76,6 +77,7 @@ def model_version_register(
             baseline=result.baseline,
             fairness=result.fairness,
             findings=result.findings,
+            experiment=result.experiment,
             created_by=author,
         )
         history_stamp(version, reason="Registered by the training pipeline", user=author)
@@ -92,12 +94,15 @@ def model_version_register(
     return version
 
 
-def model_version_train(*, data_path: str, model_name: str, seed: int, author: User) -> ModelVersion:
+def model_version_train(
+    *, data_path: str, model_name: str, seed: int, author: User, search: SearchBudget = DEFAULT_SEARCH
+) -> ModelVersion:
     """Train on a labelled CSV with the registered model's policy and register the result."""
     registered_model = registered_model_get_or_create(name=model_name)
     result = train(
         load_dataset(data_path),
         seed=seed,
+        search=search,
         protected_attributes=list(registered_model.protected_attributes),
         threshold_policy=registered_model.threshold_policy,
         fixed_threshold=registered_model.fixed_threshold,

@@ -8,7 +8,7 @@ from django.contrib.auth.models import User
 from django.db import connection
 from django.db.models import QuerySet
 
-from governance.ml.scorer import Scorer
+from governance.ml.scorer import ModelScorer
 from governance.models import ModelVersion, RegisteredModel, VersionState
 from governance.selectors import model_version_scorer
 from loanportal.roles import READ_ALL_DECISIONS, SCORE_APPLICATIONS
@@ -23,12 +23,12 @@ class ServingModel:
     """What scores a request: the production version, its loaded model and its validator."""
 
     version: ModelVersion
-    scorer: Scorer
+    scorer: ModelScorer
     validator: ApplicationValidator
 
 
 @functools.lru_cache(maxsize=8)
-def _validator(scorer: Scorer) -> ApplicationValidator:
+def _validator(scorer: ModelScorer) -> ApplicationValidator:
     # Keyed by the scorer, which `model_version_scorer` caches per version: the rules come
     # from the schema inside the verified artifact, the same schema the encoder uses.
     return ApplicationValidator(scorer.feature_schema)

@@ -10,15 +10,18 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pytest
 from django.conf import settings
 from django.db import connection
 from rest_framework.test import APIClient
+from scipy.special import expit
 
 from governance.ml.dataset import Dataset, load_dataset
 from governance.ml.demo_data import generate, write_csv
 from governance.ml.scorer import Scorer
+from governance.ml.search import SearchBudget
 from governance.ml.training import TrainingResult, train
 from governance.models import ModelVersion, RegisteredModel
 from governance.selectors import model_version_scorer
@@ -53,6 +56,32 @@ def training_result(demo_dataset: Dataset) -> TrainingResult:
         protected_attributes=["Gender", "age"],
         min_auc=0.75,
         fairness_min_group_size=100,
+    )
+
+
+@pytest.fixture(scope="session")
+def linear_dataset(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    """Demo applications relabelled by a logistic function of two inputs: data on which the
+    logistic-regression baseline beats every LightGBM candidate."""
+    frame = generate(3000, seed=2)
+    z = {name: (frame[name] - frame[name].mean()) / frame[name].std() for name in ("Credit_Score", "loan_amount")}
+    log_odds = -1.0 + 1.2 * z["Credit_Score"] - 0.9 * z["loan_amount"]
+    frame["Status"] = np.random.default_rng(2).binomial(1, expit(log_odds))
+    path = tmp_path_factory.mktemp("data") / "linear.csv"
+    write_csv(frame, path)
+    return load_dataset(path)
+
+
+@pytest.fixture(scope="session")
+def linear_result(linear_dataset: Dataset) -> TrainingResult:
+    """A model version trained where the logistic baseline wins the search."""
+    return train(
+        linear_dataset,
+        seed=42,
+        protected_attributes=["Gender", "age"],
+        min_auc=0.5,
+        fairness_min_group_size=100,
+        search=SearchBudget(trials=3, seconds=600),
     )
 
 

@@ -1,44 +1,74 @@
 """Scoring with a loaded artifact: probabilities and per-feature contributions.
 
-Contributions are the model's own path attributions (the "Saabas" decomposition of a
-tree ensemble): walking each tree from its root to the leaf the application falls in,
-every split credits the change in the node's expected log-odds to the feature it splits
-on. For every application
+Every model kind explains a score the same way: for every application
 
-    expected_log_odds + sum(contributions) == LightGBM's raw score (log-odds)
+    expected_log_odds + sum(contributions) == the model's log-odds of default
 
-exactly. LightGBM assigns the leaves (`pred_leaf`); this module only adds up the values
-LightGBM stored for the path to each leaf, precomputed once per artifact.
+exactly, with one contribution per model feature (the reason codes of a decline).
+
+* LightGBM (`Scorer`): the model's own path attributions (the "Saabas" decomposition of
+  a tree ensemble): walking each tree from its root to the leaf the application falls in,
+  every split credits the change in the node's expected log-odds to the feature it splits
+  on. LightGBM assigns the leaves (`pred_leaf`); this module only adds up the values
+  LightGBM stored for the path to each leaf, precomputed once per artifact.
+* Logistic regression (`LogisticScorer`): each design column contributes its coefficient
+  times its standardised deviation from the training mean, and a feature the sum over its
+  columns (its value and missing indicator, or its one-hot buckets);
+  `expected_log_odds` is the intercept, the log-odds of an application at the training
+  mean of every column.
 """
 
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
 from typing import Any, cast
 
 import lightgbm as lgb
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import expit
 
+from .artifact import MODEL_KEYS, ModelKind, artifact_kind
 from .schema import Encoder
 
 
-class Scorer:
-    """A model version ready to score: encoder, booster and path-contribution tables."""
+class ModelScorer(ABC):
+    """A model version ready to score: the encoder of its schema and its model."""
+
+    expected_log_odds: float
 
     def __init__(self, document: dict[str, Any]) -> None:
         self.feature_schema: dict[str, Any] = document["feature_schema"]
         self.encoder = Encoder(self.feature_schema)
-        self.booster = lgb.Booster(model_str=document["lightgbm_model"])
         self.model_features: list[str] = self.encoder.model_features
+
+    @abstractmethod
+    def probabilities(self, matrix: np.ndarray) -> np.ndarray:
+        """Probability of default for each row of a model matrix (see `Encoder.model_matrix`)."""
+
+    @abstractmethod
+    def contributions(self, matrix: np.ndarray) -> np.ndarray:
+        """Per-row, per-model-feature contributions to the log-odds of default."""
+
+    def score_frame(self, frame: Any) -> np.ndarray:
+        """Probabilities for a data frame of applications (training, evaluation)."""
+        return self.probabilities(self.encoder.model_matrix(self.encoder.encode_frame(frame)))
+
+
+class Scorer(ModelScorer):
+    """A LightGBM model version ready to score: encoder, booster and path-contribution tables."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        super().__init__(document)
+        self.booster = lgb.Booster(model_str=document[MODEL_KEYS[ModelKind.LIGHTGBM]])
         self._tree_offsets, self._leaf_contributions, self.expected_log_odds = _path_tables(
             self.booster.dump_model(), len(self.model_features)
         )
 
     def probabilities(self, matrix: np.ndarray) -> np.ndarray:
-        """Probability of default for each row of a model matrix (see `Encoder.model_matrix`)."""
         # One thread: a request scores a handful of rows, and web workers already use the cores.
         return cast(np.ndarray, self.booster.predict(matrix, num_threads=1))
 
     def contributions(self, matrix: np.ndarray) -> np.ndarray:
-        """Per-row, per-model-feature contributions to the log-odds of default."""
         leaves = cast(np.ndarray, self.booster.predict(matrix, pred_leaf=True, num_threads=1)).astype(np.int64)
         rows, trees = leaves.shape
         columns = (leaves + self._tree_offsets).ravel()
@@ -47,10 +77,6 @@ class Scorer:
             shape=(rows, self._leaf_contributions.shape[0]),
         )
         return np.asarray(one_hot @ self._leaf_contributions)
-
-    def score_frame(self, frame: Any) -> np.ndarray:
-        """Probabilities for a data frame of applications (training, evaluation)."""
-        return self.probabilities(self.encoder.model_matrix(self.encoder.encode_frame(frame)))
 
 
 def _path_tables(dump: dict[str, Any], n_features: int) -> tuple[np.ndarray, np.ndarray, float]:
@@ -80,3 +106,64 @@ def _path_tables(dump: dict[str, Any], n_features: int) -> tuple[np.ndarray, np.
                 else:
                     stack.append((child, child_path))
     return np.asarray(offsets, dtype=np.int64), np.vstack(tables), float(expected)
+
+
+class LogisticModel:
+    """A logistic-regression export (`logistic.logistic_export`) evaluated with numpy."""
+
+    def __init__(self, model: Mapping[str, Any], n_features: int) -> None:
+        columns = model["columns"]
+        self.intercept = float(model["intercept"])
+        # The model-matrix column each design column reads, and what it makes of it.
+        self._source = np.array([c["column"] for c in columns], dtype=np.int64)
+        kinds = np.array([c["kind"] for c in columns])
+        self._value = kinds == "value"
+        self._missing = kinds == "missing"
+        self._category = kinds == "category"
+        self._median = np.array([c["median"] for c in columns if c["kind"] == "value"], dtype=np.float64)
+        codes = np.array([c["code"] for c in columns if c["kind"] == "category"], dtype=np.float64)  # None -> NaN
+        self._code, self._missing_bucket = codes, np.isnan(codes)
+        self._mean = np.array([c["mean"] for c in columns], dtype=np.float64)
+        self._scale = np.array([c["scale"] for c in columns], dtype=np.float64)
+        self._coefficients = np.array([c["coefficient"] for c in columns], dtype=np.float64)
+        self._membership = np.zeros((len(columns), n_features))
+        self._membership[np.arange(len(columns)), self._source] = 1.0
+
+    def standardised(self, matrix: np.ndarray) -> np.ndarray:
+        """The design columns of each row, standardised as in training."""
+        x = matrix[:, self._source]
+        missing = np.isnan(x)
+        design = np.empty_like(x)
+        design[:, self._value] = np.where(missing[:, self._value], self._median, x[:, self._value])
+        design[:, self._missing] = missing[:, self._missing]
+        category, category_missing = x[:, self._category], missing[:, self._category]
+        design[:, self._category] = (category == self._code) | (category_missing & self._missing_bucket)
+        return (design - self._mean) / self._scale
+
+    def probabilities(self, matrix: np.ndarray) -> np.ndarray:
+        return expit(self.standardised(matrix) @ self._coefficients + self.intercept)
+
+    def contributions(self, matrix: np.ndarray) -> np.ndarray:
+        return (self.standardised(matrix) * self._coefficients) @ self._membership
+
+
+class LogisticScorer(ModelScorer):
+    """A logistic-regression model version ready to score."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        super().__init__(document)
+        self.model = LogisticModel(document[MODEL_KEYS[ModelKind.LOGISTIC]], len(self.model_features))
+        self.expected_log_odds = self.model.intercept
+
+    def probabilities(self, matrix: np.ndarray) -> np.ndarray:
+        return self.model.probabilities(matrix)
+
+    def contributions(self, matrix: np.ndarray) -> np.ndarray:
+        return self.model.contributions(matrix)
+
+
+def scorer_for_document(document: dict[str, Any]) -> ModelScorer:
+    """The scorer of an artifact document of either kind."""
+    if artifact_kind(document) == ModelKind.LOGISTIC:
+        return LogisticScorer(document)
+    return Scorer(document)

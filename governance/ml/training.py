@@ -1,56 +1,49 @@
-"""The reference training pipeline: LightGBM on the decision-time application fields.
+"""The reference training pipeline on the decision-time application fields.
 
 1. Describe the data (feature schema) and encode it.
-2. Split: a stratified holdout (20%) the model never sees; of the rest, 10% stops the
-   boosting early and chooses the decision threshold.
-3. Train a gradient-boosted tree model with native handling of missing values and
-   categories, and store it as a JSON artifact.
+2. Split: a holdout the model never sees (a stratified 20%, or the rows the caller
+   names, e.g. the most recent ones for an out-of-time holdout); of the rest, a
+   stratified 10% stops the boosting early and chooses the decision threshold.
+3. Search the candidates by cross-validation on the training part (`search.py`:
+   LightGBM under a bounded hyperparameter search and a logistic-regression baseline),
+   fit the best and store it as a JSON artifact.
 4. Score the holdout through the artifact, exactly as serving will, and record metrics,
-   the frozen monitoring baseline, fairness per protected attribute and the automated
-   validation findings.
+   the frozen monitoring baseline, fairness per protected attribute, the automated
+   validation findings and the experiment record (`experiment.py`).
 """
 
-import os
-import platform
+import hashlib
 import time
 from dataclasses import dataclass
-from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-import lightgbm as lgb
 import numpy as np
+import numpy.typing as npt
 from sklearn.model_selection import train_test_split
 
-from .artifact import artifact_document
+from .artifact import ModelKind, artifact_document
 from .baseline import build_baseline
 from .dataset import Dataset
+from .experiment import library_versions, peak_memory, source_commit
 from .fairness import group_fairness
 from .fields import TARGET
 from .findings import validation_findings
 from .metrics import best_f1_threshold, classification_metrics
 from .schema import Encoder, schema_from_frame
-from .scorer import Scorer
+from .scorer import scorer_for_document
+from .search import (
+    DEFAULT_SEARCH,
+    EARLY_STOPPING_SHARE,
+    SearchBudget,
+    SearchResult,
+    Split,
+    TrainingTable,
+    candidate_search,
+    lightgbm_params,
+)
 
 HOLDOUT_SHARE = 0.20
-EARLY_STOPPING_SHARE = 0.10
-MAX_ROUNDS = 2000
-EARLY_STOPPING_ROUNDS = 100
-LIGHTGBM_PARAMS: dict[str, Any] = {
-    "objective": "binary",
-    "learning_rate": 0.05,
-    "num_leaves": 31,
-    "min_data_in_leaf": 100,
-    "feature_fraction": 0.7,
-    "bagging_fraction": 0.8,
-    "bagging_freq": 1,
-    "lambda_l2": 1.0,
-    "max_bin": 255,
-    "metric": "auc",
-    "deterministic": True,
-    "force_row_wise": True,
-    "verbose": -1,
-}
 THRESHOLD_POLICIES = ("max_f1", "fixed")
 
 
@@ -66,13 +59,46 @@ class TrainingResult:
     training_data: dict[str, Any]
     library_versions: dict[str, str]
     training_seconds: float
+    experiment: dict[str, Any]
+    search: SearchResult
 
 
-def library_versions() -> dict[str, str]:
-    return {
-        "python": platform.python_version(),
-        **{name: version(name) for name in ("lightgbm", "numpy", "pandas", "scikit-learn", "scipy")},
-    }
+def holdout_split(y: np.ndarray, *, seed: int, holdout: npt.ArrayLike | None = None) -> Split:
+    """The rows to hold out, fit on and stop early on.
+
+    `holdout` names the holdout rows, as a boolean mask over the rows or as row indices;
+    without it a stratified `HOLDOUT_SHARE` is held out. The early-stopping rows are a
+    stratified `EARLY_STOPPING_SHARE` of the rest. Raises `ValueError` for a holdout that
+    does not fit the table or leaves a part without both classes.
+    """
+    rows = np.arange(len(y))
+    if holdout is None:
+        train_rows, holdout_rows = train_test_split(rows, test_size=HOLDOUT_SHARE, stratify=y, random_state=seed)
+    else:
+        holdout_rows = _holdout_rows(np.asarray(holdout), len(y))
+        train_rows = np.setdiff1d(rows, holdout_rows)
+    for part, part_rows in (("holdout", holdout_rows), ("training part", train_rows)):
+        if len(np.unique(y[part_rows])) < 2:
+            raise ValueError(f"The {part} ({len(part_rows)} rows) needs both defaults and repayments.")
+    fit_rows, stop_rows = train_test_split(
+        train_rows, test_size=EARLY_STOPPING_SHARE, stratify=y[train_rows], random_state=seed
+    )
+    return Split(fit_rows=fit_rows, stop_rows=stop_rows, holdout_rows=holdout_rows)
+
+
+def _holdout_rows(holdout: np.ndarray, n_rows: int) -> np.ndarray:
+    if holdout.dtype == bool:
+        if holdout.shape != (n_rows,):
+            raise ValueError(f"The holdout mask has {holdout.size} entries; the table has {n_rows} rows.")
+        return np.flatnonzero(holdout)
+    if holdout.ndim != 1 or (holdout.size and not np.issubdtype(holdout.dtype, np.integer)):
+        raise ValueError("The holdout is given as a boolean mask over the rows or as a list of row indices.")
+    rows = np.unique(holdout.astype(np.int64))
+    if rows.size != holdout.size:
+        raise ValueError("The holdout row indices repeat a row.")
+    if rows.size and (rows[0] < 0 or rows[-1] >= n_rows):
+        raise ValueError(f"The holdout row indices must lie in 0..{n_rows - 1}.")
+    return rows
 
 
 def train(
@@ -84,8 +110,15 @@ def train(
     fixed_threshold: float | None = None,
     min_auc: float,
     fairness_min_group_size: int,
+    search: SearchBudget = DEFAULT_SEARCH,
+    holdout: npt.ArrayLike | None = None,
 ) -> TrainingResult:
-    """Train, evaluate and describe one model version (see the module docstring)."""
+    """Train, evaluate and describe one model version (see the module docstring).
+
+    `search` bounds the candidate search; `holdout` names the holdout rows (see
+    `holdout_split`). The same data, seed and budget give the same artifact, as long as
+    the budget's seconds do not cut the search short.
+    """
     if threshold_policy not in THRESHOLD_POLICIES:
         raise ValueError(f"unknown threshold policy {threshold_policy!r}")
     if threshold_policy == "fixed" and fixed_threshold is None:
@@ -97,32 +130,22 @@ def train(
     encoder = Encoder(schema)
     encoded = encoder.encode_frame(frame)
     matrix = encoder.model_matrix(encoded)
-
-    rows = np.arange(len(frame))
-    train_rows, holdout_rows = train_test_split(rows, test_size=HOLDOUT_SHARE, stratify=y, random_state=seed)
-    fit_rows, stop_rows = train_test_split(
-        train_rows, test_size=EARLY_STOPPING_SHARE, stratify=y[train_rows], random_state=seed
+    split = holdout_split(y, seed=seed, holdout=holdout)
+    categories = {f["name"]: len(f["categories"]) for f in schema["fields"] if f["type"] == "category"}
+    table = TrainingTable(
+        matrix=matrix,
+        y=y,
+        feature_names=encoder.model_features,
+        categories={j: categories[encoder.model_features[j]] for j in encoder.categorical_model_features},
     )
-    fit_set = lgb.Dataset(
-        matrix[fit_rows],
-        y[fit_rows],
-        feature_name=encoder.model_features,
-        categorical_feature=encoder.categorical_model_features,
-        free_raw_data=True,
-    )
-    stop_set = lgb.Dataset(matrix[stop_rows], y[stop_rows], reference=fit_set)
-    booster = lgb.train(
-        {**LIGHTGBM_PARAMS, "seed": seed, "num_threads": os.cpu_count() or 1},
-        fit_set,
-        num_boost_round=MAX_ROUNDS,
-        valid_sets=[stop_set],
-        callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
-    )
-    document = artifact_document(
-        feature_schema=schema,
-        lightgbm_model=booster.model_to_string(num_iteration=booster.best_iteration),
-    )
-    scorer = Scorer(document)
+    searched = candidate_search(table, split=split, seed=seed, budget=search)
+    winner = searched.winner
+    if isinstance(searched.winner_model, str):
+        document = artifact_document(feature_schema=schema, lightgbm_model=searched.winner_model)
+    else:
+        document = artifact_document(feature_schema=schema, logistic_model=searched.winner_model)
+    scorer = scorer_for_document(document)
+    holdout_rows, stop_rows = split.holdout_rows, split.stop_rows
 
     if threshold_policy == "max_f1":
         threshold = best_f1_threshold(y[stop_rows], scorer.probabilities(matrix[stop_rows]))
@@ -132,7 +155,8 @@ def train(
         raise ValueError("A fixed threshold policy needs fixed_threshold.")
     holdout_probability = scorer.probabilities(matrix[holdout_rows])
     metrics = classification_metrics(y[holdout_rows], holdout_probability, threshold)
-    metrics["boosting_rounds"] = int(booster.best_iteration)
+    if winner.boosting_rounds is not None:
+        metrics["boosting_rounds"] = winner.boosting_rounds
 
     approved = holdout_probability < threshold
     fairness = {
@@ -160,22 +184,51 @@ def train(
         "rows": int(len(frame)),
         "class_balance": {"0": int((y == 0).sum()), "1": int((y == 1).sum())},
         "default_rate": float(y.mean()),
-        "train_rows": int(len(fit_rows)),
+        "train_rows": int(len(split.fit_rows)),
         "early_stopping_rows": int(len(stop_rows)),
         "holdout_rows": int(len(holdout_rows)),
+        "holdout": "stratified" if holdout is None else "given",
         "seed": seed,
         "threshold_policy": threshold_policy,
-        "lightgbm_params": LIGHTGBM_PARAMS,
+    }
+    baseline = build_baseline(encoded[holdout_rows], encoder, holdout_probability)
+    versions = library_versions()
+    seconds = time.perf_counter() - started
+    experiment = {
+        "model": {
+            "kind": str(winner.kind),
+            "candidate": winner.name,
+            "params": lightgbm_params(winner.params, seed=seed) if winner.kind == ModelKind.LIGHTGBM else winner.params,
+            "boosting_rounds": winner.boosting_rounds,
+        },
+        "seed": seed,
+        "search": searched.summary(),
+        "leaderboard": searched.leaderboard(),
+        "library_versions": versions,
+        "source_commit": source_commit(),
+        "data": {
+            "sha256": dataset.sha256,
+            "rows": training_data["rows"],
+            "class_balance": training_data["class_balance"],
+            "holdout": training_data["holdout"],
+            "holdout_rows": training_data["holdout_rows"],
+            # Names the exact holdout, so a later run can tell whether it held out the same rows.
+            "holdout_rows_sha256": hashlib.sha256(np.sort(holdout_rows).astype("<i8").tobytes()).hexdigest(),
+        },
+        "duration_seconds": seconds,
+        "peak_memory": peak_memory(),
     }
     return TrainingResult(
         document=document,
         feature_schema=schema,
         threshold=threshold,
         metrics=metrics,
-        baseline=build_baseline(encoded[holdout_rows], encoder, holdout_probability),
+        baseline=baseline,
         fairness=fairness,
         findings=findings,
         training_data=training_data,
-        library_versions=library_versions(),
-        training_seconds=time.perf_counter() - started,
+        library_versions=versions,
+        training_seconds=seconds,
+        experiment=experiment,
+        search=searched,
     )

@@ -5,7 +5,7 @@ from io import StringIO
 
 import pandas as pd
 import pytest
-from django.core.management import call_command
+from django.core.management import call_command, load_command_class
 from django.core.management.base import CommandError
 from rest_framework.authtoken.models import Token
 
@@ -49,6 +49,44 @@ def test_train_model_reports_a_bad_file_clearly(tmp_path):
     bad.write_text("a,b\n1,2\n")
     with pytest.raises(CommandError, match="missing columns"):
         run("train_model", "--data", str(bad))
+
+
+@pytest.mark.django_db
+def test_train_model_searches_the_given_trials_and_prints_the_leaderboard(demo_csv):
+    output = run("train_model", "--data", str(demo_csv), "--search-trials", "3", "--search-seconds", "600")
+    experiment = ModelVersion.objects.get().experiment
+    assert experiment["search"]["budget"] == {"trials": 3, "seconds": 600.0}
+    assert experiment["search"]["trials_run"] == 3
+    assert "all 3 LightGBM trials ran" in output
+    for row in experiment["leaderboard"]:
+        line = next(line for line in output.splitlines() if f"{row['rank']}. {row['candidate']} " in line)
+        assert f"CV ROC-AUC {row['cv_roc_auc_mean']:.4f}" in line
+        assert ("registered" in line) == row["winner"]
+
+
+@pytest.mark.parametrize(
+    "option, value, message",
+    [
+        ("--search-trials", "0", "The search needs a whole number of at least 1 trial, not 0."),
+        ("--search-trials", "-4", "The search needs a whole number of at least 1 trial, not -4."),
+        ("--search-trials", "two", "argument --search-trials: invalid int value: 'two'"),
+        ("--search-seconds", "0", "The search needs a positive, finite number of seconds, not 0.0."),
+        ("--search-seconds", "-1.5", "The search needs a positive, finite number of seconds, not -1.5."),
+        ("--search-seconds", "nan", "The search needs a positive, finite number of seconds, not nan."),
+        ("--search-seconds", "soon", "argument --search-seconds: invalid float value: 'soon'"),
+    ],
+)
+def test_train_model_refuses_a_bad_search_budget_with_exit_status_2(
+    demo_csv, artifact_dir, capsys, option, value, message
+):
+    # As manage.py runs it. No database here: the budget is refused before anything is read
+    # or written (and run_from_argv closes the connections, which a test transaction needs).
+    command = load_command_class("governance", "train_model")
+    with pytest.raises(SystemExit) as exited:
+        command.run_from_argv(["manage.py", "train_model", "--data", str(demo_csv), option, value])
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+    assert not artifact_dir.exists()
 
 
 @pytest.mark.django_db

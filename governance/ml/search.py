@@ -1,0 +1,406 @@
+"""Candidate models for a labelled training table, chosen by cross-validated ROC-AUC.
+
+Pure: arrays in, a leaderboard and the winning model out; no Django.
+
+Every candidate is scored by stratified k-fold cross-validation on the training part
+only; the holdout is never fitted on and never used to choose.
+
+* The logistic-regression baseline (`logistic.logistic_pipeline`), fitted on each fold's
+  training rows.
+* LightGBM under a bounded hyperparameter search around `LIGHTGBM_PARAMS`
+  (`SEARCH_SPACE`): Optuna's TPE sampler, seeded and run one trial at a time, so the same
+  data, seed and budget give the same trials. Trial 0 is always the reference
+  configuration `LIGHTGBM_PARAMS`; TPE draws its first 10 trials at random (its start-up
+  trials) and models the results after that. Inside each fold a stratified
+  `EARLY_STOPPING_SHARE` of the fold's training rows stops the boosting early, as in the
+  final fit, and the fold's held-out rows give its AUC.
+
+Each candidate is then fitted as it would be registered (on the fit rows, stopping early
+on the early-stopping rows) and scored on the holdout by the code the artifact uses. The
+winner is the candidate with the best mean CV AUC.
+
+Budget: at most `trials` LightGBM trials and `seconds` of wall time for the whole search.
+Once the time is up no trial starts, and a running trial with a fold still to start is
+dropped: it is no candidate. The baseline and the reference trial are always evaluated,
+whatever the time, so every search has a LightGBM and a logistic candidate. A search cut
+short by the seconds says so in its summary; only a search that the trials bound is
+reproducible, since how far the seconds reach depends on the machine.
+
+A candidate's fits (one per fold and the final one) run side by side on the cores, each
+on one thread, so the result does not depend on how many cores there are.
+"""
+
+import math
+import os
+import time
+from concurrent.futures import Executor, ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+from sklearn.base import clone
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold, train_test_split
+from threadpoolctl import threadpool_limits
+
+from .artifact import ModelKind
+from .logistic import LOGISTIC_PARAMS, PIPELINE_DESCRIPTION, logistic_export, logistic_pipeline
+from .scorer import LogisticModel
+
+# Three folds rather than five: on two cores a trial then costs about half as much, so the
+# default budget searches four configurations instead of two.
+CV_FOLDS = 3
+EARLY_STOPPING_SHARE = 0.10
+MAX_ROUNDS = 2000
+EARLY_STOPPING_ROUNDS = 100
+# One thread per fit, and fits side by side on the cores instead (`candidate_search`): a
+# fit's result then cannot depend on the machine, and OpenMP threads that spin waiting for
+# each other on a busy machine cost several times the work they share.
+LIGHTGBM_THREADS = 1
+LIGHTGBM_PARAMS: dict[str, Any] = {
+    "objective": "binary",
+    "learning_rate": 0.05,
+    "num_leaves": 31,
+    "min_data_in_leaf": 100,
+    "feature_fraction": 0.7,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "lambda_l2": 1.0,
+    "max_bin": 255,
+    "metric": "auc",
+    "deterministic": True,
+    "force_row_wise": True,
+    "verbose": -1,
+}
+# On the 119,411-row Loan Default file and two idle cores the four trials take about 32 s
+# and the whole of train_model under 40 s; the seconds keep a busy machine within a minute.
+DEFAULT_TRIALS = 4
+DEFAULT_SECONDS = 40.0
+
+
+@dataclass(frozen=True)
+class Bounds:
+    low: float
+    high: float
+    log: bool = False
+    integer: bool = False
+
+
+# Around the reference values, wide enough to matter, bounded so a trial stays affordable
+# (a smaller learning rate needs proportionally more rounds).
+SEARCH_SPACE: dict[str, Bounds] = {
+    "learning_rate": Bounds(0.03, 0.2, log=True),
+    "num_leaves": Bounds(15, 127, log=True, integer=True),
+    "min_data_in_leaf": Bounds(20, 400, log=True, integer=True),
+    "feature_fraction": Bounds(0.5, 1.0),
+    "bagging_fraction": Bounds(0.5, 1.0),
+    "lambda_l2": Bounds(0.01, 30.0, log=True),
+}
+
+
+@dataclass(frozen=True)
+class SearchBudget:
+    """At most `trials` LightGBM trials (the reference one included) and `seconds` of search."""
+
+    trials: int = DEFAULT_TRIALS
+    seconds: float = DEFAULT_SECONDS
+
+    def __post_init__(self) -> None:
+        if isinstance(self.trials, bool) or not isinstance(self.trials, int) or self.trials < 1:
+            raise ValueError(f"The search needs a whole number of at least 1 trial, not {self.trials!r}.")
+        number = isinstance(self.seconds, int | float) and not isinstance(self.seconds, bool)
+        if not number or not math.isfinite(self.seconds) or self.seconds <= 0:
+            raise ValueError(f"The search needs a positive, finite number of seconds, not {self.seconds!r}.")
+
+
+DEFAULT_SEARCH = SearchBudget()
+
+
+@dataclass(frozen=True)
+class TrainingTable:
+    """A model matrix, its labels and what the candidates need to know of its columns."""
+
+    matrix: np.ndarray
+    y: np.ndarray
+    feature_names: list[str]
+    categories: dict[int, int]  # categorical column -> number of categories in the schema
+
+
+@dataclass(frozen=True)
+class Split:
+    """Rows of a training table: fitted on; stopping the boosting early and choosing the
+    threshold; held out. The first two are the training part."""
+
+    fit_rows: np.ndarray
+    stop_rows: np.ndarray
+    holdout_rows: np.ndarray
+
+    @property
+    def train_rows(self) -> np.ndarray:
+        return np.sort(np.concatenate([self.fit_rows, self.stop_rows]))
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One evaluated candidate: a row of the leaderboard."""
+
+    name: str
+    kind: ModelKind
+    params: dict[str, Any]
+    fold_auc: list[float]
+    holdout_auc: float
+    seconds: float
+    boosting_rounds: int | None = None
+
+    @property
+    def cv_auc_mean(self) -> float:
+        return float(np.mean(self.fold_auc))
+
+    @property
+    def cv_auc_std(self) -> float:
+        """Standard deviation over the folds (numpy's default: divided by the number of folds)."""
+        return float(np.std(self.fold_auc))
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    candidates: list[Candidate]  # best mean CV AUC first; ties in the order evaluated
+    winner_model: str | dict[str, Any]  # LightGBM text or the logistic export of the winner
+    budget: SearchBudget
+    trials_run: int
+    seconds: float
+    stopped_by: str  # "trials" or "seconds"
+    split: Split
+    folds: list[tuple[np.ndarray, np.ndarray]]  # (training rows, validation rows) of each fold
+    seed: int
+
+    @property
+    def winner(self) -> Candidate:
+        return self.candidates[0]
+
+    def leaderboard(self) -> list[dict[str, Any]]:
+        """The candidates as JSON-ready rows, ranked."""
+        return [
+            {
+                "rank": rank,
+                "candidate": c.name,
+                "kind": str(c.kind),
+                "params": c.params,
+                "cv_roc_auc_mean": c.cv_auc_mean,
+                "cv_roc_auc_std": c.cv_auc_std,
+                "cv_roc_auc_folds": c.fold_auc,
+                "holdout_roc_auc": c.holdout_auc,
+                "training_seconds": c.seconds,
+                "boosting_rounds": c.boosting_rounds,
+                "winner": rank == 1,
+            }
+            for rank, c in enumerate(self.candidates, start=1)
+        ]
+
+    def summary(self) -> dict[str, Any]:
+        """How the search ran: method, budget and what it used."""
+        stopped = (
+            f"the {self.budget.seconds:g} s budget stopped the search after {self.trials_run} of "
+            f"{self.budget.trials} LightGBM trials"
+            if self.stopped_by == "seconds"
+            else f"all {self.trials_run} LightGBM trials ran"
+        )
+        return {
+            "method": "Optuna TPE sampler (seeded, sequential), trial 0 the reference configuration",
+            "cv": {"folds": len(self.folds), "stratified": True, "shuffled": True, "seed": self.seed},
+            "budget": asdict(self.budget),
+            "trials_run": self.trials_run,
+            "seconds_used": self.seconds,
+            "stopped_by": self.stopped_by,
+            "stopped": stopped,
+            "space": {name: asdict(bounds) for name, bounds in SEARCH_SPACE.items()},
+            "lightgbm_fixed_params": {k: v for k, v in LIGHTGBM_PARAMS.items() if k not in SEARCH_SPACE},
+            "lightgbm_threads": LIGHTGBM_THREADS,
+            "early_stopping": {
+                "share": EARLY_STOPPING_SHARE,
+                "rounds": EARLY_STOPPING_ROUNDS,
+                "max_rounds": MAX_ROUNDS,
+            },
+        }
+
+
+def cv_folds(y: np.ndarray, train_rows: np.ndarray, *, folds: int, seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Stratified, shuffled k-fold over `train_rows`: (training rows, validation rows) per fold."""
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
+    return [(train_rows[a], train_rows[b]) for a, b in splitter.split(train_rows, y[train_rows])]
+
+
+def lightgbm_fit(table: TrainingTable, fit_rows: np.ndarray, stop_rows: np.ndarray, params: dict[str, Any]) -> Any:
+    """A LightGBM booster fitted on `fit_rows`, its boosting stopped early on `stop_rows`."""
+    fit_set = lgb.Dataset(
+        table.matrix[fit_rows],
+        table.y[fit_rows],
+        feature_name=table.feature_names,
+        categorical_feature=sorted(table.categories),
+        free_raw_data=True,
+    )
+    stop_set = lgb.Dataset(table.matrix[stop_rows], table.y[stop_rows], reference=fit_set)
+    return lgb.train(
+        params,
+        fit_set,
+        num_boost_round=MAX_ROUNDS,
+        valid_sets=[stop_set],
+        callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
+    )
+
+
+def lightgbm_params(searched: dict[str, Any], *, seed: int) -> dict[str, Any]:
+    """The full LightGBM parameters of a trial."""
+    return {**LIGHTGBM_PARAMS, **searched, "seed": seed, "num_threads": LIGHTGBM_THREADS}
+
+
+def candidate_search(
+    table: TrainingTable, *, split: Split, seed: int, budget: SearchBudget, folds: int = CV_FOLDS
+) -> SearchResult:
+    """Evaluate the baseline and the LightGBM trials (see the module docstring)."""
+    # Imported here: web workers import the training modules through the services and never search.
+    import optuna
+
+    started = time.perf_counter()
+    deadline = started + budget.seconds
+    fold_rows = cv_folds(table.y, split.train_rows, folds=folds, seed=seed)
+    boosting_folds = [
+        (*train_test_split(rows, test_size=EARLY_STOPPING_SHARE, stratify=table.y[rows], random_state=seed), held_out)
+        for rows, held_out in fold_rows
+    ]
+
+    candidates: list[Candidate] = []
+    best_model: str | dict[str, Any] = ""
+
+    def keep(candidate: Candidate, model: str | dict[str, Any]) -> None:
+        nonlocal best_model
+        if not candidates or candidate.cv_auc_mean > max(c.cv_auc_mean for c in candidates):
+            best_model = model
+        candidates.append(candidate)
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)  # not a line per trial: the leaderboard has them
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.TPESampler(seed=seed))
+    study.enqueue_trial({name: LIGHTGBM_PARAMS[name] for name in SEARCH_SPACE})
+    stopped_by, trials_run = "trials", 0
+    # Every fit on one thread, numpy's BLAS included: side by side on the cores they finish
+    # sooner than fits whose own threads compete for them, several times sooner on a busy machine.
+    workers = max(1, min(folds + 1, os.cpu_count() or 1))
+    with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=workers) as pool:
+        keep(*_logistic_candidate(table, split, fold_rows, pool))
+        for number in range(budget.trials):
+            reference = number == 0
+            if not reference and time.perf_counter() >= deadline:
+                stopped_by = "seconds"
+                break
+            trial = study.ask()
+            searched = {
+                name: trial.suggest_int(name, int(b.low), int(b.high), log=b.log)
+                if b.integer
+                else trial.suggest_float(name, b.low, b.high, log=b.log)
+                for name, b in SEARCH_SPACE.items()
+            }
+            evaluated = _lightgbm_candidate(
+                table,
+                split,
+                boosting_folds,
+                searched,
+                pool,
+                seed=seed,
+                name=f"lightgbm-{number}",
+                deadline=None if reference else deadline,
+            )
+            if evaluated is None:
+                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                stopped_by = "seconds"
+                break
+            study.tell(trial, evaluated[0].cv_auc_mean)
+            keep(*evaluated)
+            trials_run += 1
+
+    return SearchResult(
+        candidates=sorted(candidates, key=lambda c: -c.cv_auc_mean),
+        winner_model=best_model,
+        budget=budget,
+        trials_run=trials_run,
+        seconds=time.perf_counter() - started,
+        stopped_by=stopped_by,
+        split=split,
+        folds=fold_rows,
+        seed=seed,
+    )
+
+
+def _lightgbm_candidate(
+    table: TrainingTable,
+    split: Split,
+    folds: list[tuple[np.ndarray, np.ndarray, np.ndarray]],
+    searched: dict[str, Any],
+    pool: Executor,
+    *,
+    seed: int,
+    name: str,
+    deadline: float | None,
+) -> tuple[Candidate, str] | None:
+    """Cross-validate one trial and fit it as it would be registered; None when the
+    deadline passes before its last fold starts."""
+    started = time.perf_counter()
+    params = lightgbm_params(searched, seed=seed)
+
+    def fold_auc(rows: tuple[np.ndarray, np.ndarray, np.ndarray]) -> float | None:
+        fit_rows, stop_rows, held_out = rows
+        if deadline is not None and time.perf_counter() >= deadline:
+            return None
+        booster = lightgbm_fit(table, fit_rows, stop_rows, params)
+        scores = booster.predict(table.matrix[held_out], num_iteration=booster.best_iteration)
+        return float(roc_auc_score(table.y[held_out], scores))
+
+    def final() -> tuple[str, int]:
+        booster = lightgbm_fit(table, split.fit_rows, split.stop_rows, params)
+        return booster.model_to_string(num_iteration=booster.best_iteration), int(booster.best_iteration)
+
+    fold_futures = [pool.submit(fold_auc, rows) for rows in folds]
+    final_future = pool.submit(final)
+    aucs = [future.result() for future in fold_futures]
+    model, rounds = final_future.result()
+    if any(auc is None for auc in aucs):
+        return None
+    # Scored from the model text, as the registered artifact will be.
+    holdout_scores = lgb.Booster(model_str=model).predict(table.matrix[split.holdout_rows])
+    candidate = Candidate(
+        name=name,
+        kind=ModelKind.LIGHTGBM,
+        params=searched,
+        fold_auc=[auc for auc in aucs if auc is not None],
+        holdout_auc=float(roc_auc_score(table.y[split.holdout_rows], holdout_scores)),
+        seconds=time.perf_counter() - started,
+        boosting_rounds=rounds,
+    )
+    return candidate, model
+
+
+def _logistic_candidate(
+    table: TrainingTable, split: Split, folds: list[tuple[np.ndarray, np.ndarray]], pool: Executor
+) -> tuple[Candidate, dict[str, Any]]:
+    started = time.perf_counter()
+    pipeline = logistic_pipeline(n_features=table.matrix.shape[1], categories=table.categories)
+
+    def fit(rows: np.ndarray) -> Any:
+        return clone(pipeline).fit(table.matrix[rows], table.y[rows])
+
+    *fold_models, final = pool.map(fit, [rows for rows, _ in folds] + [split.fit_rows])
+    fold_auc = [
+        float(roc_auc_score(table.y[held_out], fitted.predict_proba(table.matrix[held_out])[:, 1]))
+        for fitted, (_, held_out) in zip(fold_models, folds, strict=True)
+    ]
+    model = logistic_export(final, feature_names=table.feature_names)
+    holdout_scores = LogisticModel(model, table.matrix.shape[1]).probabilities(table.matrix[split.holdout_rows])
+    candidate = Candidate(
+        name="logistic",
+        kind=ModelKind.LOGISTIC,
+        params={**LOGISTIC_PARAMS, **PIPELINE_DESCRIPTION},
+        fold_auc=fold_auc,
+        holdout_auc=float(roc_auc_score(table.y[split.holdout_rows], holdout_scores)),
+        seconds=time.perf_counter() - started,
+    )
+    return candidate, model

@@ -114,6 +114,13 @@ class ModelVersion(models.Model):
         "code commit, data fingerprint, duration and peak memory. Empty for versions registered before "
         "experiments were recorded.",
     )
+    calibration = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Holdout calibration: expected calibration error, reliability curve, the bound, and an isotonic "
+        "recalibration when the error is above it. Empty for versions registered before it was recorded: "
+        "their performance is not estimable without outcomes.",
+    )
     waivers = models.JSONField(
         default=dict,
         editable=False,

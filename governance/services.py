@@ -78,6 +78,7 @@ def model_version_register(
             fairness=result.fairness,
             findings=result.findings,
             experiment=result.experiment,
+            calibration=result.calibration,
             created_by=author,
         )
         history_stamp(version, reason="Registered by the training pipeline", user=author)

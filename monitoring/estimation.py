@@ -41,21 +41,21 @@ analytically so a window of 1,000,000 applications costs one sort and a few pass
 The band is estimate +- z * standard error for the requested confidence (z = 1.96 at 95%),
 clipped to [0, 1]. It is a normal approximation: it describes windows with enough expected
 defaults and non-defaults (a job should report too small a window as insufficient); it does
-not cover miscalibration, which the calibration helpers below measure.
+not cover miscalibration, which registration measures.
 
-Calibration helpers: the reliability curve and expected calibration error on equal-width
-bins, and isotonic recalibration stored as a plain mapping (JSON) applied with `numpy.interp`.
+Whether the probabilities are calibrated is measured at registration on the holdout
+(`governance.ml.calibration`, which also holds the reliability curve, the expected
+calibration error and the isotonic recalibration).
 
 No Django here: arrays in, numbers out.
 """
 
 from dataclasses import dataclass
-from typing import TypedDict
 
 import numpy as np
 from scipy.stats import norm
-from sklearn.isotonic import IsotonicRegression
 
+from governance.ml.calibration import checked_probabilities
 from governance.ml.delong import midranks
 
 
@@ -94,30 +94,9 @@ class PerformanceEstimate:
     confusion_matrix: ExpectedConfusion
 
 
-@dataclass(frozen=True)
-class ReliabilityBin:
-    """One equal-width bin of predicted probability, `(lower, upper]` (the first closed at 0).
-
-    The means are None for an empty bin.
-    """
-
-    lower: float
-    upper: float
-    count: int
-    mean_predicted: float | None
-    observed_rate: float | None
-
-
-class IsotonicMapping(TypedDict):
-    """Isotonic recalibration as `numpy.interp(p, thresholds, values)`: JSON as it is."""
-
-    thresholds: list[float]
-    values: list[float]
-
-
 def performance_estimate(*, probability: np.ndarray, threshold: float, confidence: float = 0.95) -> PerformanceEstimate:
     """Expected default rate, ROC-AUC, precision, recall and F1 of a window, with bands."""
-    p = _probabilities(probability)
+    p = checked_probabilities(probability)
     if not 0 <= threshold <= 1:
         raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
     if not 0 < confidence < 1:
@@ -180,78 +159,10 @@ def performance_estimate(*, probability: np.ndarray, threshold: float, confidenc
 
 def expected_roc_curve(*, probability: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(E[FPR], E[TPR]) from (0, 0) to (1, 1), one step per distinct probability, highest first."""
-    p = _probabilities(probability)
+    p = checked_probabilities(probability)
     if not 0 < p.sum() < len(p):
         raise ValueError("the expected ROC curve needs a probability above 0 and one below 1")
     return _expected_roc_curve(np.sort(p))
-
-
-def reliability_curve(*, y_true: np.ndarray, probability: np.ndarray, bins: int = 10) -> list[ReliabilityBin]:
-    """Per equal-width bin of probability: count, mean predicted probability, observed default rate."""
-    y, p = _outcomes(y_true), _probabilities(probability)
-    if len(y) != len(p):
-        raise ValueError(f"y_true has {len(y)} cases, probability has {len(p)}")
-    if bins < 1:
-        raise ValueError(f"bins must be at least 1, got {bins}")
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    # Bins are (lower, upper] with the first closed at 0, as scikit-learn's calibration_curve.
-    codes = np.searchsorted(edges[1:-1], p)
-    counts = np.bincount(codes, minlength=bins)
-    predicted = np.bincount(codes, weights=p, minlength=bins)
-    observed = np.bincount(codes, weights=y, minlength=bins)
-    return [
-        ReliabilityBin(
-            lower=float(edges[b]),
-            upper=float(edges[b + 1]),
-            count=int(counts[b]),
-            mean_predicted=float(predicted[b] / counts[b]) if counts[b] else None,
-            observed_rate=float(observed[b] / counts[b]) if counts[b] else None,
-        )
-        for b in range(bins)
-    ]
-
-
-def expected_calibration_error(*, y_true: np.ndarray, probability: np.ndarray, bins: int = 10) -> float:
-    """sum over equal-width bins of (count / n) * |observed default rate - mean predicted|."""
-    curve = reliability_curve(y_true=y_true, probability=probability, bins=bins)
-    n = sum(b.count for b in curve)
-    return float(
-        sum(
-            b.count / n * abs(b.observed_rate - b.mean_predicted)
-            for b in curve
-            if b.observed_rate is not None and b.mean_predicted is not None
-        )
-    )
-
-
-def isotonic_mapping_fit(*, y_true: np.ndarray, probability: np.ndarray) -> IsotonicMapping:
-    """A non-decreasing recalibration of `probability` to observed defaults (e.g. on the holdout).
-
-    Outside the fitted range the mapping holds its end values, as `IsotonicRegression` with
-    `out_of_bounds="clip"` predicts.
-    """
-    y, p = _outcomes(y_true), _probabilities(probability)
-    if len(y) != len(p):
-        raise ValueError(f"y_true has {len(y)} cases, probability has {len(p)}")
-    regression = IsotonicRegression(y_min=0.0, y_max=1.0, increasing=True, out_of_bounds="clip").fit(p, y)
-    return {
-        "thresholds": [float(x) for x in regression.X_thresholds_],
-        "values": [float(v) for v in regression.y_thresholds_],
-    }
-
-
-def isotonic_mapping_apply(*, mapping: IsotonicMapping, probability: np.ndarray) -> np.ndarray:
-    """Recalibrated probabilities; the mapping is checked, since it comes back from storage."""
-    p = _probabilities(probability)
-    thresholds = np.asarray(mapping["thresholds"], dtype=np.float64)
-    values = np.asarray(mapping["values"], dtype=np.float64)
-    if thresholds.ndim != 1 or thresholds.shape != values.shape or not len(thresholds):
-        raise ValueError("an isotonic mapping needs as many values as thresholds, at least one")
-    if np.any(np.diff(thresholds) <= 0):
-        raise ValueError("isotonic mapping thresholds must be strictly increasing")
-    if np.any(np.diff(values) < 0) or values[0] < 0 or values[-1] > 1:
-        raise ValueError("isotonic mapping values must be non-decreasing within [0, 1]")
-    return np.interp(p, thresholds, values)
 
 
 def _expected_roc_curve(ascending: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -275,25 +186,3 @@ def _auc_variance(ascending: np.ndarray, *, defaults: float, auc: float) -> floa
     d_n1 = -((defaults + 0.5) + auc * (n - 2 * defaults)) / pairs
     # U and n1 are sums over cases of y_i R_i and y_i: the gradient per case is d_u R_i + d_n1.
     return float(np.sum(ascending * (1 - ascending) * (d_u * ranks + d_n1) ** 2))
-
-
-def _probabilities(probability: np.ndarray) -> np.ndarray:
-    p = np.asarray(probability, dtype=np.float64)
-    if p.ndim != 1:
-        raise ValueError(f"probability must be one-dimensional, got shape {p.shape}")
-    if not len(p):
-        raise ValueError("no probabilities to estimate from")
-    if np.isnan(p).any():
-        raise ValueError("probability contains NaN")
-    if p.min() < 0 or p.max() > 1:
-        raise ValueError(f"probabilities must lie in [0, 1], got values from {p.min()} to {p.max()}")
-    return p
-
-
-def _outcomes(y_true: np.ndarray) -> np.ndarray:
-    y = np.asarray(y_true, dtype=np.float64)
-    if y.ndim != 1:
-        raise ValueError(f"y_true must be one-dimensional, got shape {y.shape}")
-    if not np.isin(y, (0.0, 1.0)).all():
-        raise ValueError("y_true must hold outcomes 0 (repaid) and 1 (defaulted) only")
-    return y

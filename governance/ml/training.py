@@ -9,7 +9,8 @@
    fit the best and store it as a JSON artifact.
 4. Score the holdout through the artifact, exactly as serving will, and record metrics,
    the frozen monitoring baseline, fairness per protected attribute, the automated
-   validation findings and the experiment record (`experiment.py`).
+   validation findings, the experiment record (`experiment.py`) and the holdout
+   calibration (`calibration.py`) that label-free performance estimates rely on.
 """
 
 import hashlib
@@ -24,6 +25,7 @@ from sklearn.model_selection import train_test_split
 
 from .artifact import ModelKind, artifact_document
 from .baseline import build_baseline
+from .calibration import holdout_calibration
 from .dataset import Dataset
 from .experiment import library_versions, peak_memory, source_commit
 from .fairness import group_fairness
@@ -61,6 +63,7 @@ class TrainingResult:
     training_seconds: float
     experiment: dict[str, Any]
     search: SearchResult
+    calibration: dict[str, Any]
 
 
 def holdout_split(y: np.ndarray, *, seed: int, holdout: npt.ArrayLike | None = None) -> Split:
@@ -231,4 +234,5 @@ def train(
         training_seconds=seconds,
         experiment=experiment,
         search=searched,
+        calibration=holdout_calibration(y_true=y[holdout_rows], probability=holdout_probability),
     )

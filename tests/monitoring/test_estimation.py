@@ -9,15 +9,14 @@ from sklearn.calibration import calibration_curve
 from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
-from governance.ml.metrics import classification_metrics
-from monitoring.estimation import (
+from governance.ml.calibration import (
     expected_calibration_error,
-    expected_roc_curve,
     isotonic_mapping_apply,
     isotonic_mapping_fit,
-    performance_estimate,
     reliability_curve,
 )
+from governance.ml.metrics import classification_metrics
+from monitoring.estimation import expected_roc_curve, performance_estimate
 
 BANDED = ("roc_auc", "default_rate", "precision", "recall", "f1")
 

@@ -94,8 +94,14 @@ class PerformanceEstimate:
     confusion_matrix: ExpectedConfusion
 
 
-def performance_estimate(*, probability: np.ndarray, threshold: float, confidence: float = 0.95) -> PerformanceEstimate:
-    """Expected default rate, ROC-AUC, precision, recall and F1 of a window, with bands."""
+def performance_estimate(
+    *, probability: np.ndarray, threshold: float, confidence: float = 0.95, declined: np.ndarray | None = None
+) -> PerformanceEstimate:
+    """Expected default rate, ROC-AUC, precision, recall and F1 of a window, with bands.
+
+    `declined` names the applications declined when they were not `probability >= threshold`:
+    estimated from recalibrated probabilities, the decisions were still made on the raw ones.
+    """
     p = checked_probabilities(probability)
     if not 0 <= threshold <= 1:
         raise ValueError(f"threshold must lie in [0, 1], got {threshold}")
@@ -116,7 +122,10 @@ def performance_estimate(*, probability: np.ndarray, threshold: float, confidenc
     spread = p * (1 - p)  # the variance of each outcome
     total_spread = float(spread.sum())
     defaults = float(p.sum())
-    declined = p >= threshold
+    if declined is None:
+        declined = p >= threshold
+    elif declined.shape != p.shape:
+        raise ValueError(f"declined has shape {declined.shape}, probability {p.shape}")
     n_declined = int(declined.sum())
     tp = float(p[declined].sum())
     fn = defaults - tp

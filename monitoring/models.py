@@ -71,6 +71,11 @@ class MonitoringPolicy(models.Model):
         validators=[MinValueValidator(1)],
         help_text="Cohorts with fewer recorded outcomes are reported but not judged.",
     )
+    recalibrate_for_estimation = models.BooleanField(
+        default=True,
+        help_text="A version whose holdout calibration error is above its bound is estimated from its isotonic "
+        "recalibration on the holdout; off: such a version is reported not estimable.",
+    )
     history = HistoricalRecords(bases=[RequestIdHistoricalModel])
 
     class Meta:
@@ -96,6 +101,7 @@ class JobKind(models.TextChoices):
     DRIFT = "drift", "Drift (PSI)"
     FAIRNESS = "fairness", "Fairness"
     PERFORMANCE = "performance", "Realized performance"
+    ESTIMATED_PERFORMANCE = "estimated_performance", "Estimated performance"
 
 
 class RunStatus(models.TextChoices):
@@ -103,10 +109,11 @@ class RunStatus(models.TextChoices):
     RUNNING = "running"
     COMPLETED = "completed"
     INSUFFICIENT_DATA = "insufficient_data", "Insufficient data"
+    NOT_ESTIMABLE = "not_estimable", "Not estimable"
     FAILED = "failed"
 
 
-FINISHED_STATUSES = (RunStatus.COMPLETED, RunStatus.INSUFFICIENT_DATA)
+FINISHED_STATUSES = (RunStatus.COMPLETED, RunStatus.INSUFFICIENT_DATA, RunStatus.NOT_ESTIMABLE)
 
 
 class Trigger(models.TextChoices):
@@ -123,7 +130,7 @@ class MonitoringRun(models.Model):
     `monitoring.runs` under a row lock; the run and its result rows are the record.
     """
 
-    kind = models.CharField(max_length=16, choices=JobKind.choices)
+    kind = models.CharField(max_length=32, choices=JobKind.choices)
     model_version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="monitoring_runs")
     window_start = models.DateTimeField()
     window_end = models.DateTimeField()
@@ -252,6 +259,7 @@ class IncidentKind(models.TextChoices):
     SCORE_DRIFT = rules.SCORE_DRIFT, "Score drift"
     FAIRNESS = rules.FAIRNESS, "Fairness"
     PERFORMANCE = rules.PERFORMANCE, "Performance"
+    ESTIMATED_PERFORMANCE = rules.ESTIMATED_PERFORMANCE, "Estimated performance"
     JOB_FAILURE = rules.JOB_FAILURE, "Job failure"
 
 
@@ -281,7 +289,7 @@ class Incident(models.Model):
     change reason; resolving needs a note.
     """
 
-    kind = models.CharField(max_length=16, choices=IncidentKind.choices)
+    kind = models.CharField(max_length=32, choices=IncidentKind.choices)
     subject = models.CharField(max_length=100, help_text="Feature, protected attribute, metric or job.")
     severity = models.CharField(max_length=2, choices=Severity.choices, editable=False)
     model_version = models.ForeignKey(
@@ -336,3 +344,48 @@ class Incident(models.Model):
     @staticmethod
     def key(version_id: int | None, kind: str, subject: str) -> str:
         return f"{version_id or '-'}:{kind}:{subject}"
+
+
+class EstimatedPerformance(AppendOnlyModel):
+    """A window's performance estimated from its predicted probabilities alone
+    (`monitoring.estimation`), before any outcome is known; one row per run."""
+
+    run = models.OneToOneField(MonitoringRun, on_delete=models.PROTECT, related_name="estimated_performance")
+    decisions = models.PositiveIntegerField()
+    threshold = models.FloatField()
+    recalibrated = models.BooleanField(help_text="Estimated from the version's isotonic recalibration on the holdout.")
+    confidence = models.FloatField(help_text="Confidence of the sampling-error bands.")
+    expected_default_rate = models.FloatField()
+    expected_roc_auc = models.FloatField(null=True, blank=True)
+    validation_auc = models.FloatField()
+    metrics = models.JSONField(help_text="Per metric: value, standard error and sampling-error band [low, high].")
+    confusion_matrix = models.JSONField(help_text="Expected TP, FP, FN, TN at the threshold.")
+
+    class Meta:
+        ordering = ["run"]
+
+    def __str__(self) -> str:
+        return f"Estimated AUC {self.expected_roc_auc}, default rate {self.expected_default_rate:.4f}"
+
+
+class EstimationBacktest(AppendOnlyModel):
+    """For one cohort whose outcomes have matured: the performance estimated from its
+    probabilities beside the realized one, and the error (estimated - realized)."""
+
+    run = models.ForeignKey(MonitoringRun, on_delete=models.PROTECT, related_name="estimation_backtest")
+    cohort_start = models.DateField()
+    period = models.CharField(max_length=8, choices=CohortPeriod.choices)
+    outcomes = models.PositiveIntegerField()
+    estimated_roc_auc = models.FloatField(null=True, blank=True)
+    realized_roc_auc = models.FloatField(null=True, blank=True)
+    roc_auc_error = models.FloatField(null=True, blank=True)
+    estimated_default_rate = models.FloatField()
+    realized_default_rate = models.FloatField()
+    default_rate_error = models.FloatField()
+
+    class Meta:
+        ordering = ["run", "cohort_start"]
+        constraints = [models.UniqueConstraint(fields=["run", "cohort_start"], name="one_backtest_row_per_cohort")]
+
+    def __str__(self) -> str:
+        return f"{self.period} of {self.cohort_start}: AUC error {self.roc_auc_error}"

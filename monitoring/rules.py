@@ -10,6 +10,7 @@ P0 is the most severe. The rules (README "Monitoring: incidents"):
 | fairness | equalized-odds gap above the bound (only when a bound is configured) | P2 |
 | performance | cohort ROC-AUC more than the tolerance below the validation AUC | P2; P1 below the model's AUC floor |
 | performance | cohort calibration error above the bound | P3; P2 at twice the bound |
+| estimated performance | estimated ROC-AUC more than the tolerance below validation | P3; P2 at twice the tolerance |
 | job failure | a monitoring job failed after its retries | P2 |
 
 A watch band opens no incident: it is recorded, charted and exported to Prometheus. The
@@ -24,11 +25,12 @@ from typing import Any
 P0, P1, P2, P3 = "P0", "P1", "P2", "P3"
 SEVERITIES = (P0, P1, P2, P3)
 
-DATA_DRIFT, SCORE_DRIFT, FAIRNESS, PERFORMANCE, JOB_FAILURE = (
+DATA_DRIFT, SCORE_DRIFT, FAIRNESS, PERFORMANCE, ESTIMATED_PERFORMANCE, JOB_FAILURE = (
     "data_drift",
     "score_drift",
     "fairness",
     "performance",
+    "estimated_performance",
     "job_failure",
 )
 SCORE_SUBJECT = "score"
@@ -129,6 +131,28 @@ def auc_breach(
         value=auc,
         higher_is_worse=False,
         summary=f"ROC-AUC of the {cohort} cohort is {auc:.3f}, below {bound}",
+    )
+
+
+def estimated_auc_breach(
+    *, auc: float | None, low: float | None, validation_auc: float, tolerance: float
+) -> Breach | None:
+    """The estimated AUC of a window (no outcomes yet) fell more than the tolerance below
+    the validation AUC: an early warning, P3, P2 once the drop is twice the tolerance."""
+    if auc is None or auc >= validation_auc - tolerance:
+        return None
+    drop = validation_auc - auc
+    band = f" (band down to {low:.3f})" if low is not None else ""
+    return Breach(
+        kind=ESTIMATED_PERFORMANCE,
+        subject="roc_auc",
+        severity=P2 if drop > 2 * tolerance else P3,
+        value=auc,
+        higher_is_worse=False,
+        summary=(
+            f"Estimated ROC-AUC {auc:.3f}{band} is {drop:.3f} below the validation AUC {validation_auc:.3f} "
+            f"(tolerance {tolerance:g})"
+        ),
     )
 
 

@@ -8,6 +8,8 @@ from loanportal.serializer_fields import StrictCharField, StrictIntegerField, St
 
 from .models import (
     DriftResult,
+    EstimatedPerformance,
+    EstimationBacktest,
     FairnessResult,
     Incident,
     IncidentKind,
@@ -72,6 +74,38 @@ class PerformanceCohortSerializer(serializers.ModelSerializer):
         )
 
 
+class EstimatedPerformanceSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EstimatedPerformance
+        fields = (
+            "decisions",
+            "threshold",
+            "recalibrated",
+            "confidence",
+            "expected_default_rate",
+            "expected_roc_auc",
+            "validation_auc",
+            "metrics",
+            "confusion_matrix",
+        )
+
+
+class EstimationBacktestSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = EstimationBacktest
+        fields = (
+            "cohort_start",
+            "period",
+            "outcomes",
+            "estimated_roc_auc",
+            "realized_roc_auc",
+            "roc_auc_error",
+            "estimated_default_rate",
+            "realized_default_rate",
+            "default_rate_error",
+        )
+
+
 class RunSerializer(serializers.ModelSerializer):
     """A run without its per-feature / per-group / per-cohort rows (history lists)."""
 
@@ -100,12 +134,16 @@ class RunSerializer(serializers.ModelSerializer):
 
 
 class RunDetailSerializer(RunSerializer):
-    """A run with its result rows: what `latest` and the commands show."""
+    """A run with its result rows: what `latest` and the commands show. An
+    estimated-performance run's results are its estimate (none when the run was not
+    estimable or had too few decisions); `backtest` holds its matured cohorts, and is
+    empty for the other kinds."""
 
     results = serializers.SerializerMethodField()
+    backtest = EstimationBacktestSerializer(source="estimation_backtest", many=True, read_only=True)
 
     class Meta(RunSerializer.Meta):
-        fields = (*RunSerializer.Meta.fields, "results")
+        fields = (*RunSerializer.Meta.fields, "results", "backtest")
 
     def get_results(self, run: MonitoringRun) -> list[dict[str, Any]]:
         rows: serializers.BaseSerializer
@@ -113,6 +151,8 @@ class RunDetailSerializer(RunSerializer):
             rows = DriftResultSerializer(run.drift_results.all(), many=True)
         elif run.kind == JobKind.FAIRNESS:
             rows = FairnessResultSerializer(run.fairness_results.all(), many=True)
+        elif run.kind == JobKind.ESTIMATED_PERFORMANCE:
+            rows = EstimatedPerformanceSerializer(EstimatedPerformance.objects.filter(run=run), many=True)
         else:
             rows = PerformanceCohortSerializer(run.performance_cohorts.all(), many=True)
         return cast(list[dict[str, Any]], rows.data)

@@ -8,6 +8,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("monitoring/drift/run/", DriftRunView.as_view(), name="monitoring-drift-run"),
     path("monitoring/fairness/", RunResultsView.as_view(kind=JobKind.FAIRNESS), name="monitoring-fairness"),
     path("monitoring/performance/", RunResultsView.as_view(kind=JobKind.PERFORMANCE), name="monitoring-performance"),
+    path(
+        "monitoring/estimated-performance/",
+        RunResultsView.as_view(kind=JobKind.ESTIMATED_PERFORMANCE),
+        name="monitoring-estimated-performance",
+    ),
     path("incidents/", IncidentListView.as_view(), name="incident-list"),
     path("incidents/<int:pk>/", IncidentDetailView.as_view(), name="incident-detail"),
     path(

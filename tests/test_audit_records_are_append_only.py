@@ -32,6 +32,8 @@ REWRITES = {
     "monitoring_driftresult": "psi = 0, band = 'stable'",
     "monitoring_fairnessresult": "passes_four_fifths = NOT passes_four_fifths",
     "monitoring_performancecohort": "brier = 0",
+    "monitoring_estimatedperformance": "expected_default_rate = 0",
+    "monitoring_estimationbacktest": "default_rate_error = 0",
     "monitoring_historicalincident": "history_change_reason = 'rewritten'",
     "monitoring_historicalmonitoringpolicy": "history_change_reason = 'rewritten'",
 }

@@ -7,7 +7,7 @@ command and schedule entry follow the existing kinds.
 """
 
 from ..models import JobKind
-from . import drift, fairness, performance
+from . import drift, estimated_performance, fairness, performance
 from .base import Job
 
 JOBS: dict[str, Job] = {
@@ -17,4 +17,6 @@ JOBS: dict[str, Job] = {
     JobKind.FAIRNESS: Job(compute=fairness.compute, window_hours=30 * 24),
     # Performance over the cohorts of the last 24 months, whose outcomes mature over time.
     JobKind.PERFORMANCE: Job(compute=performance.compute, window_hours=730 * 24),
+    # Estimated performance per day: this month's applications, long before their outcomes.
+    JobKind.ESTIMATED_PERFORMANCE: Job(compute=estimated_performance.compute, window_hours=24),
 }

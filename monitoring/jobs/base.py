@@ -4,10 +4,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..models import DriftResult, FairnessResult, MonitoringPolicy, MonitoringRun, PerformanceCohort, RunStatus
+from ..models import (
+    DriftResult,
+    EstimatedPerformance,
+    EstimationBacktest,
+    FairnessResult,
+    MonitoringPolicy,
+    MonitoringRun,
+    PerformanceCohort,
+    RunStatus,
+)
 from ..rules import Breach
 
-ResultRow = DriftResult | FairnessResult | PerformanceCohort
+ResultRow = DriftResult | FairnessResult | PerformanceCohort | EstimatedPerformance | EstimationBacktest
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""What the `run_drift`, `run_fairness` and `run_performance` commands share."""
+"""What the `run_drift`, `run_fairness`, `run_performance` and `run_estimated_performance` commands share."""
 
 import json
 import uuid

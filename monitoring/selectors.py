@@ -347,8 +347,8 @@ def decision_probabilities(*, version: ModelVersion, window: Window, use_copy: b
     if use_copy is None:
         use_copy = connection.vendor == "postgresql"
     if not use_copy:
-        rows = _window(version, window).values_list("probability", flat=True).iterator(chunk_size=CHUNK_ROWS)
-        return np.fromiter(rows, dtype=np.float64)
+        values = _window(version, window).values_list("probability", flat=True).iterator(chunk_size=CHUNK_ROWS)
+        return np.fromiter(values, dtype=np.float64)
     select = sql.SQL(
         "SELECT probability FROM {table} WHERE model_version_id = %s AND created_at >= %s AND created_at < %s"
     ).format(table=sql.Identifier(DecisionLog._meta.db_table))

@@ -10,6 +10,8 @@ from .rules import SCORE_SUBJECT
 from .selectors import (
     drift_psi,
     drift_result,
+    estimated_performance,
+    estimation_backtest,
     fairness_results,
     incidents_of_version,
     performance_cohorts,
@@ -18,6 +20,7 @@ from .selectors import (
 
 DRIFT_WINDOWS = 48  # two days of hourly windows
 FAIRNESS_WINDOWS = 30
+ESTIMATION_WINDOWS = 60  # two months of daily windows
 INCIDENTS = 100
 
 
@@ -128,11 +131,67 @@ def _performance_charts(version: ModelVersion, policy: MonitoringPolicy) -> list
     ]
 
 
+def _estimation_charts(version: ModelVersion, policy: MonitoringPolicy) -> list[str]:
+    """The estimated AUC per window with its band, and the latest backtest: estimated vs
+    realized AUC and default rate on the cohorts whose outcomes have matured."""
+    runs = runs_for_version(version=version, kind=JobKind.ESTIMATED_PERFORMANCE, limit=ESTIMATION_WINDOWS)
+    if not runs:
+        return []
+    validation_auc = version.metrics["roc_auc"]
+    estimates = {e.run_id: e for e in estimated_performance(runs=runs)}
+    bands = [estimates[r.pk].metrics.get("roc_auc") if r.pk in estimates else None for r in runs]
+    out = [
+        charts.line_chart(
+            title="Estimated ROC-AUC (no outcomes) with its sampling-error band, by window end (UTC)",
+            x_labels=[_window_label(r) for r in runs],
+            series=[
+                ("estimated AUC", [b["value"] if b else None for b in bands]),
+                ("band low", [b["low"] if b else None for b in bands]),
+                ("band high", [b["high"] if b else None for b in bands]),
+            ],
+            references=[
+                (validation_auc, f"validation {validation_auc:.3f}"),
+                (
+                    validation_auc - policy.auc_drop_tolerance,
+                    f"incident below {validation_auc - policy.auc_drop_tolerance:.3f}",
+                ),
+            ],
+            y_min=0.5,
+            y_max=1.0,
+        )
+    ]
+    backtest = list(estimation_backtest(run=runs[-1]))
+    if backtest:
+        labels = [str(c.cohort_start) for c in backtest]
+        out += [
+            charts.line_chart(
+                title="Backtest: estimated vs realized ROC-AUC of the matured cohorts",
+                x_labels=labels,
+                series=[
+                    ("estimated", [c.estimated_roc_auc for c in backtest]),
+                    ("realized", [c.realized_roc_auc for c in backtest]),
+                ],
+                y_min=0.5,
+                y_max=1.0,
+            ),
+            charts.line_chart(
+                title="Backtest: estimated vs realized default rate of the matured cohorts",
+                x_labels=labels,
+                series=[
+                    ("estimated", [c.estimated_default_rate for c in backtest]),
+                    ("realized", [c.realized_default_rate for c in backtest]),
+                ],
+            ),
+        ]
+    return out
+
+
 def version_monitoring(*, version: ModelVersion, policy: MonitoringPolicy) -> dict[str, Any]:
     """Charts (inline SVG markup) and the incident list of one version."""
     return {
         **_drift_charts(version, policy),
         "fairness_charts": _fairness_charts(version, policy),
         "performance_charts": _performance_charts(version, policy),
+        "estimation_charts": _estimation_charts(version, policy),
         "incidents": incidents_of_version(version=version, limit=INCIDENTS),
     }

@@ -28,6 +28,8 @@ from .models import (
     ACTIVE_STATUSES,
     FINISHED_STATUSES,
     DriftResult,
+    EstimatedPerformance,
+    EstimationBacktest,
     FairnessResult,
     Incident,
     IncidentStatus,
@@ -151,6 +153,14 @@ def fairness_results(*, runs: list[MonitoringRun]) -> QuerySet[FairnessResult]:
 
 def performance_cohorts(*, run: MonitoringRun) -> QuerySet[PerformanceCohort]:
     return PerformanceCohort.objects.filter(run=run)
+
+
+def estimated_performance(*, runs: list[MonitoringRun]) -> QuerySet[EstimatedPerformance]:
+    return EstimatedPerformance.objects.filter(run__in=runs)
+
+
+def estimation_backtest(*, run: MonitoringRun) -> QuerySet[EstimationBacktest]:
+    return EstimationBacktest.objects.filter(run=run)
 
 
 # --- Incidents -------------------------------------------------------------------

@@ -22,6 +22,7 @@ def monitored(production_version, log_decisions):
     run_job(JobKind.DRIFT, production_version)
     run_job(JobKind.FAIRNESS, production_version, Window(WINDOW_START, WINDOW_END))
     run_job(JobKind.PERFORMANCE, production_version, Window(WINDOW_START, WINDOW_END))
+    run_job(JobKind.ESTIMATED_PERFORMANCE, production_version)
     return production_version
 
 
@@ -36,6 +37,9 @@ def test_the_page_charts_drift_score_fairness_and_lists_incidents(monitored, cli
     assert any(c.startswith("Score distribution: baseline vs window ending 2026-03-02 10:00") for c in charts)
     assert any(c.startswith("Adverse impact ratio by Gender group") for c in charts)
     assert any(c.startswith("ROC-AUC by month cohort") for c in charts)
+    assert any(c.startswith("Estimated ROC-AUC (no outcomes)") for c in charts)
+    assert any(c.startswith("Backtest: estimated vs realized ROC-AUC") for c in charts)
+    assert any(c.startswith("Backtest: estimated vs realized default rate") for c in charts)
     assert "Credit_Score, 03-02 10:00: PSI" in page and "(act)</title>" in page  # the heatmap cell
     incident = Incident.objects.get(subject="Credit_Score")
     assert f'href="/admin/monitoring/incident/{incident.pk}/change/"' in page

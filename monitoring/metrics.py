@@ -8,6 +8,9 @@ For every version in production, from its latest finished runs:
   so an alert can fire when drift stops being computed;
 * `loanportal_fairness_adverse_impact_ratio{model,version,attribute,group}`: per judged group;
 * `loanportal_fairness_min_adverse_impact_ratio{model,version,attribute}`;
+* `loanportal_estimated_roc_auc{model,version}` and `loanportal_estimated_default_rate{model,version}`:
+  the latest estimated-performance window's label-free estimates, beside
+  `loanportal_validation_roc_auc{model,version}` so an alert can compare the two;
 * `loanportal_incidents_active{model,kind,severity}`: open and acknowledged incidents.
 
 Registered through `PROMETHEUS_EXTRA_COLLECTORS`; a database error yields
@@ -25,7 +28,7 @@ from governance.selectors import production_versions
 
 from .models import FINISHED_STATUSES, JobKind, RunStatus
 from .rules import SCORE_SUBJECT
-from .selectors import drift_psi, fairness_results, incident_counts_active, run_latest
+from .selectors import drift_psi, estimated_performance, fairness_results, incident_counts_active, run_latest
 
 logger = logging.getLogger(__name__)
 
@@ -68,8 +71,27 @@ class MonitoringCollector(Collector):
             "Lowest adverse impact ratio of a judged group, latest fairness window.",
             labels=["model", "version", "attribute"],
         )
+        estimated_auc = GaugeMetricFamily(
+            "loanportal_estimated_roc_auc",
+            "ROC-AUC estimated from the probabilities of the latest estimated-performance window (no outcomes).",
+            labels=["model", "version"],
+        )
+        estimated_default_rate = GaugeMetricFamily(
+            "loanportal_estimated_default_rate",
+            "Default rate expected from the probabilities of the latest estimated-performance window.",
+            labels=["model", "version"],
+        )
+        validation_auc = GaugeMetricFamily(
+            "loanportal_validation_roc_auc", "Holdout ROC-AUC recorded at registration.", labels=["model", "version"]
+        )
         for version in production_versions():
             labels = [version.registered_model.name, str(version.version)]
+            validation_auc.add_metric(labels, version.metrics["roc_auc"])
+            estimated = run_latest(version=version, kind=JobKind.ESTIMATED_PERFORMANCE, statuses=(RunStatus.COMPLETED,))
+            for estimate in estimated_performance(runs=[estimated] if estimated else []):
+                estimated_default_rate.add_metric(labels, estimate.expected_default_rate)
+                if estimate.expected_roc_auc is not None:
+                    estimated_auc.add_metric(labels, estimate.expected_roc_auc)
             drift = run_latest(version=version, kind=JobKind.DRIFT, statuses=(RunStatus.COMPLETED,))
             if drift is not None:
                 window_end.add_metric(labels, drift.window_end.timestamp())
@@ -86,7 +108,16 @@ class MonitoringCollector(Collector):
                     for group, row in result.groups.items():
                         if row["sufficient"] and row["adverse_impact_ratio"] is not None:
                             group_ratio.add_metric([*labels, result.attribute, group], row["adverse_impact_ratio"])
-        yield from (feature_psi, score_psi, window_end, group_ratio, min_ratio)
+        yield from (
+            feature_psi,
+            score_psi,
+            window_end,
+            group_ratio,
+            min_ratio,
+            estimated_auc,
+            estimated_default_rate,
+            validation_auc,
+        )
 
         active = GaugeMetricFamily(
             "loanportal_incidents_active", "Open and acknowledged incidents.", labels=["model", "kind", "severity"]

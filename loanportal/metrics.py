@@ -45,6 +45,12 @@ PREDICTIONS = Counter(
     ["model", "version", "decision"],
 )
 
+REFUSED_APPLICATIONS = Counter(
+    "loanportal_refused_applications_total",
+    "Applications the scoring API refused with 400 (each one in a refused batch), by model and version.",
+    ["model", "version"],
+)
+
 
 class PrometheusMiddleware:
     """Counts and times every request; outermost, so error pages are counted too."""

@@ -70,3 +70,28 @@ class Outcome(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{'defaulted' if self.defaulted else 'repaid'} ({self.decision_log_id})"
+
+
+class RefusedApplication(AppendOnlyModel):
+    """An application the scoring API refused with 400, counted without its values:
+    when, who sent it, to which version, and per field the rule it broke
+    (`predictions.validation.REFUSAL_RULES`). A refused batch adds one row per application
+    that broke a rule, with its index in the batch; a body that is not a batch at all adds
+    one row without an index. Append-only: it is the evidence data-quality monitoring
+    (`monitoring.jobs.data_quality`) counts."""
+
+    client = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="refused_applications", db_index=False
+    )
+    request_id = models.CharField(max_length=64)
+    batch_index = models.PositiveIntegerField(null=True, blank=True, help_text="Index in a refused batch.")
+    rules = models.JSONField(help_text="Field (or body key) -> the rule it broke, e.g. out_of_range.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["model_version", "created_at"], name="refusal_version_time")]
+
+    def __str__(self) -> str:
+        return f"Refused for {', '.join(f'{k}: {v}' for k, v in self.rules.items())} ({self.model_version})"

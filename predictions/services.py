@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from governance.models import EventKind, GovernanceEvent, ModelVersion
 from loanportal.ids import uuid7
-from loanportal.metrics import PREDICTIONS
+from loanportal.metrics import PREDICTIONS, REFUSED_APPLICATIONS
 
 from .bulk_insert import DecisionRow, decision_row_insert_while_serving, decision_rows_insert
 from .errors import (
@@ -31,10 +31,11 @@ from .errors import (
     OutcomeConflict,
     ServingVersionChanged,
 )
-from .models import Decision, DecisionLog, Outcome
+from .models import Decision, DecisionLog, Outcome, RefusedApplication
 from .reason_codes import top_reasons
 from .risk_bands import risk_bands
 from .selectors import ServingModel, serving_model, serving_version_hold
+from .validation import Errors, refusal_rules
 
 OUTCOME_INSERT_ROWS = 2000
 # Applications scored at a time inside a batch's insert (see `prediction_batch_create`).
@@ -103,6 +104,35 @@ def _count_predictions(version: ModelVersion, rows: Sequence[DecisionRow]) -> No
         PREDICTIONS.labels(model, number, Decision.APPROVE).inc(len(rows) - declines)
 
 
+def refused_applications_record(
+    *, version: ModelVersion, client: User, request_id: str, errors: Errors, batch: bool
+) -> list[RefusedApplication]:
+    """Count the applications of a 400 answer, without their values: one row per refused
+    application (per application that broke a rule, in a batch; body-level errors of a
+    batch in one row without an index), written in one statement. Called on the refusal
+    path only: a successful prediction never pays for it."""
+    if batch:
+        body = {key: message for key, message in errors.items() if not isinstance(message, dict)}
+        refused = [(int(key), refusal_rules(e)) for key, e in errors.items() if isinstance(e, dict)]
+        refused += [(None, refusal_rules(body))] if body else []
+    else:
+        refused = [(None, refusal_rules(errors))]
+    now = timezone.now()
+    rows = RefusedApplication.objects.bulk_create(
+        RefusedApplication(
+            client=client,
+            model_version=version,
+            request_id=request_id,
+            batch_index=index,
+            rules=rules,
+            created_at=now,
+        )
+        for index, rules in refused
+    )
+    REFUSED_APPLICATIONS.labels(version.registered_model.name, str(version.version)).inc(len(rows))
+    return rows
+
+
 def prediction_create(
     *, model_name: str, application: Any, client: User, request_id: str, received_at: float
 ) -> DecisionRow:
@@ -114,13 +144,16 @@ def prediction_create(
     statement that also checks that its version is still in production, so a promotion
     between scoring and logging sends the application round again with the new version.
 
-    Raises `InvalidApplication` (nothing logged), `UnknownModel`, `NoProductionVersion`,
+    Raises `InvalidApplication` (nothing logged; the refusal is counted), `UnknownModel`, `NoProductionVersion`,
     `ServingVersionChanged` (the version changed twice while this request was scored).
     """
     serving = serving_model(model_name=model_name, reuse=True)
     for _ in range(SERVING_ATTEMPTS):
         cleaned, errors = serving.validator.validate(application)
         if cleaned is None:
+            refused_applications_record(
+                version=serving.version, client=client, request_id=request_id, errors=errors, batch=False
+            )
             raise InvalidApplication("The application is invalid; it was not scored.", errors)
         (row,) = _decide(serving, [cleaned], client, request_id, received_at, timezone.now())
         if decision_row_insert_while_serving(row):
@@ -144,12 +177,16 @@ def prediction_batch_create(
     insert consumes them: on PostgreSQL the database ingests one chunk (COPY) while the
     next is scored, so a 10,000-application batch costs about the longer of the two.
 
-    Raises `InvalidApplication` with errors by index and field (nothing scored or logged),
+    Raises `InvalidApplication` with errors by index and field (nothing scored or logged; the
+    refused applications are counted),
     `UnknownModel`, `NoProductionVersion`, `ServingVersionChanged`.
     """
     serving = serving_model(model_name=model_name)
     applications, errors = serving.validator.validate_batch(body)
     if applications is None:
+        refused_applications_record(
+            version=serving.version, client=client, request_id=request_id, errors=errors, batch=True
+        )
         raise InvalidApplication("The batch is invalid; no application in it was scored.", errors)
     created_at = timezone.now()
     rows: list[DecisionRow] = []

@@ -14,7 +14,8 @@ The rules (README "Prediction API", section "Validation"):
 * a field may be omitted or null only when the schema marks it `nullable`.
 
 Every error is one readable message per field. Valid applications come back with all
-schema fields as keys (None where omitted), in schema order.
+schema fields as keys (None where omitted), in schema order. `refusal_rules` names the
+rule behind each message, for counting refusals without keeping their values.
 """
 
 import math
@@ -32,6 +33,16 @@ NON_FIELD_ERRORS = "non_field_errors"
 POSITIVE_FIELDS = frozenset({"term"})
 
 Errors = dict[str, Any]
+
+# The rules an application can break, as refusals are counted (`refusal_rules`).
+UNKNOWN_FIELD, WRONG_TYPE, OUT_OF_RANGE, UNKNOWN_CATEGORY, REQUIRED = (
+    "unknown_field",
+    "wrong_type",
+    "out_of_range",
+    "unknown_category",
+    "required",
+)
+REFUSAL_RULES = (UNKNOWN_FIELD, WRONG_TYPE, OUT_OF_RANGE, UNKNOWN_CATEGORY, REQUIRED)
 
 _MISSING = object()
 
@@ -144,3 +155,21 @@ class ApplicationValidator:
         if errors:
             return None, errors
         return cleaned, errors
+
+
+def refusal_rule(message: str) -> str:
+    """The rule behind one of this module's messages for a field."""
+    if message == "unknown field":
+        return UNKNOWN_FIELD
+    if message in ("this field is required", "may not be null"):
+        return REQUIRED
+    if message.startswith("must be one of: "):
+        return WRONG_TYPE if message.endswith(")") and " (got " in message else UNKNOWN_CATEGORY
+    if message.startswith(("must be between ", "must not be negative", "must be greater than 0")):
+        return OUT_OF_RANGE
+    return WRONG_TYPE  # not a number, not finite, not an object
+
+
+def refusal_rules(errors: Errors) -> dict[str, str]:
+    """Field (or body key) -> rule, for the errors of one application."""
+    return {key: refusal_rule(message) for key, message in errors.items() if isinstance(message, str)}

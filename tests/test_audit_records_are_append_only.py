@@ -15,6 +15,7 @@ from loanportal.audit import AppendOnlyError, AppendOnlyModel, audit_models
 from monitoring import rules
 from monitoring.incidents import incident_raise
 from monitoring.models import JobKind
+from predictions.services import refused_applications_record
 from tests.support import applications
 
 from .monitoring.support import WINDOW_START, run_job
@@ -29,6 +30,7 @@ REWRITES = {
     "governance_historicalregisteredmodel": "history_change_reason = 'rewritten'",
     "predictions_decisionlog": "probability = 0.01",
     "predictions_outcome": "defaulted = NOT defaulted",
+    "predictions_refusedapplication": "request_id = 'rewritten'",
     "monitoring_driftresult": "psi = 0, band = 'stable'",
     "monitoring_fairnessresult": "passes_four_fifths = NOT passes_four_fifths",
     "monitoring_performancecohort": "brier = 0",
@@ -42,10 +44,14 @@ APPEND_ONLY_MODELS = [m for m in AUDIT_MODELS if issubclass(m, AppendOnlyModel)]
 
 
 @pytest.fixture
-def audit_rows(production_version, log_decisions):
+def audit_rows(production_version, log_decisions, api_client_user):
     """At least one row in every audit table: the workflow's transitions and history, a
-    provisioning event, decisions with outcomes, one run of each job, an incident."""
+    provisioning event, decisions with outcomes, a refused application, one run of each
+    job, an incident."""
     log_decisions(production_version, applications(600, seed=11), at=WINDOW_START, defaulted=[False, True] * 300)
+    refused_applications_record(
+        version=production_version, client=api_client_user, request_id="r", errors={"x": "unknown field"}, batch=False
+    )
     for kind in JobKind:
         run_job(kind, production_version)
     incident_raise(

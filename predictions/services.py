@@ -111,6 +111,7 @@ def refused_applications_record(
     application (per application that broke a rule, in a batch; body-level errors of a
     batch in one row without an index), written in one statement. Called on the refusal
     path only: a successful prediction never pays for it."""
+    refused: list[tuple[int | None, dict[str, str]]]
     if batch:
         body = {key: message for key, message in errors.items() if not isinstance(message, dict)}
         refused = [(int(key), refusal_rules(e)) for key, e in errors.items() if isinstance(e, dict)]

@@ -76,6 +76,17 @@ class MonitoringPolicy(models.Model):
         help_text="A version whose holdout calibration error is above its bound is estimated from its isotonic "
         "recalibration on the holdout; off: such a version is reported not estimable.",
     )
+    data_quality_share_bound = models.FloatField(
+        default=0.05,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="A field's refusal, missing, out-of-range or unseen-category share more than this above its "
+        "baseline is an incident when the two-proportion test is significant.",
+    )
+    data_quality_alpha = models.FloatField(
+        default=0.01,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Significance level of the data-quality two-proportion test.",
+    )
     history = HistoricalRecords(bases=[RequestIdHistoricalModel])
 
     class Meta:
@@ -102,6 +113,7 @@ class JobKind(models.TextChoices):
     FAIRNESS = "fairness", "Fairness"
     PERFORMANCE = "performance", "Realized performance"
     ESTIMATED_PERFORMANCE = "estimated_performance", "Estimated performance"
+    DATA_QUALITY = "data_quality", "Input data quality"
 
 
 class RunStatus(models.TextChoices):
@@ -260,6 +272,7 @@ class IncidentKind(models.TextChoices):
     FAIRNESS = rules.FAIRNESS, "Fairness"
     PERFORMANCE = rules.PERFORMANCE, "Performance"
     ESTIMATED_PERFORMANCE = rules.ESTIMATED_PERFORMANCE, "Estimated performance"
+    DATA_QUALITY = rules.DATA_QUALITY, "Data quality"
     JOB_FAILURE = rules.JOB_FAILURE, "Job failure"
 
 
@@ -389,3 +402,29 @@ class EstimationBacktest(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.period} of {self.cohort_start}: AUC error {self.roc_auc_error}"
+
+
+class DataQualityResult(AppendOnlyModel):
+    """Input data quality of one application field in one window (`monitoring.data_quality`):
+    refusals by rule, and the missing, out-of-range and unseen-category shares against the
+    baseline, each with its two-proportion test."""
+
+    run = models.ForeignKey(MonitoringRun, on_delete=models.PROTECT, related_name="data_quality_results")
+    field = models.CharField(max_length=64)
+    accepted = models.PositiveIntegerField(help_text="Accepted applications in the window.")
+    refused = models.PositiveIntegerField(help_text="Refused applications that broke a rule on this field.")
+    refusals_by_rule = models.JSONField(help_text="Rule -> refused applications that broke it on this field.")
+    refusal_share = models.FloatField()
+    missing_share = models.FloatField()
+    baseline_missing_share = models.FloatField()
+    out_of_range_share = models.FloatField()
+    unseen_category_share = models.FloatField()
+    checks = models.JSONField(help_text="Per share: share, count, n, baseline share, z, p-value, jump, breached.")
+    breached = models.BooleanField()
+
+    class Meta:
+        ordering = ["run", "field"]
+        constraints = [models.UniqueConstraint(fields=["run", "field"], name="one_data_quality_result_per_field")]
+
+    def __str__(self) -> str:
+        return f"{self.field}: refused {self.refusal_share:.3f}, missing {self.missing_share:.3f}"

@@ -11,6 +11,7 @@ P0 is the most severe. The rules (README "Monitoring: incidents"):
 | performance | cohort ROC-AUC more than the tolerance below the validation AUC | P2; P1 below the model's AUC floor |
 | performance | cohort calibration error above the bound | P3; P2 at twice the bound |
 | estimated performance | estimated ROC-AUC more than the tolerance below validation | P3; P2 at twice the tolerance |
+| data quality | a field's refusal, missing, out-of-range or unseen-category share jumps past the bound | P2 |
 | job failure | a monitoring job failed after its retries | P2 |
 
 A watch band opens no incident: it is recorded, charted and exported to Prometheus. The
@@ -25,12 +26,13 @@ from typing import Any
 P0, P1, P2, P3 = "P0", "P1", "P2", "P3"
 SEVERITIES = (P0, P1, P2, P3)
 
-DATA_DRIFT, SCORE_DRIFT, FAIRNESS, PERFORMANCE, ESTIMATED_PERFORMANCE, JOB_FAILURE = (
+DATA_DRIFT, SCORE_DRIFT, FAIRNESS, PERFORMANCE, ESTIMATED_PERFORMANCE, DATA_QUALITY, JOB_FAILURE = (
     "data_drift",
     "score_drift",
     "fairness",
     "performance",
     "estimated_performance",
+    "data_quality",
     "job_failure",
 )
 SCORE_SUBJECT = "score"
@@ -171,6 +173,32 @@ def calibration_breach(
             f"Observed default rate {default_rate:.3f} vs mean predicted {mean_probability:.3f} in the {cohort} "
             f"cohort: calibration error {error:.3f} above {bound:g}"
         ),
+    )
+
+
+def data_quality_breach(
+    *,
+    field: str,
+    share_name: str,
+    share: float,
+    baseline_share: float,
+    p_value: float,
+    bound: float,
+    snapshot: dict[str, Any],
+) -> Breach:
+    """A field's share jumped beyond the bound (and the test said it is no noise): P2."""
+    what = share_name.replace("_", "-")
+    return Breach(
+        kind=DATA_QUALITY,
+        subject=field,
+        severity=P2,
+        value=share,
+        higher_is_worse=True,
+        summary=(
+            f"{what} share of {field} is {share:.3f} against a baseline of {baseline_share:.3f} "
+            f"(bound +{bound:g}, p = {p_value:.2g})"
+        ),
+        snapshot=snapshot,
     )
 
 

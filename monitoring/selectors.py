@@ -22,11 +22,12 @@ from django.db.models.functions import Coalesce
 from psycopg2 import sql
 
 from governance.models import ModelVersion, RegisteredModel, VersionState
-from predictions.models import Decision, DecisionLog
+from predictions.models import Decision, DecisionLog, RefusedApplication
 
 from .models import (
     ACTIVE_STATUSES,
     FINISHED_STATUSES,
+    DataQualityResult,
     DriftResult,
     EstimatedPerformance,
     EstimationBacktest,
@@ -161,6 +162,10 @@ def estimated_performance(*, runs: list[MonitoringRun]) -> QuerySet[EstimatedPer
 
 def estimation_backtest(*, run: MonitoringRun) -> QuerySet[EstimationBacktest]:
     return EstimationBacktest.objects.filter(run=run)
+
+
+def data_quality_results(*, run: MonitoringRun) -> QuerySet[DataQualityResult]:
+    return DataQualityResult.objects.filter(run=run)
 
 
 # --- Incidents -------------------------------------------------------------------
@@ -373,6 +378,32 @@ def decision_probabilities(*, version: ModelVersion, window: Window, use_copy: b
         raise ValueError(f"{version}: unexpected binary COPY stream of probabilities")
     rows = np.frombuffer(body, dtype=_PROBABILITY_ROW)
     return rows["probability"].astype(np.float64)
+
+
+# --- Refused applications and examples for data quality -------------------------------
+
+EXAMPLES = 5
+
+
+def refusal_rules_in_window(*, version: ModelVersion, window: Window) -> list[dict[str, str]]:
+    """Field -> rule of every application refused for the version in the window."""
+    refused = RefusedApplication.objects.filter(
+        model_version=version, created_at__gte=window.start, created_at__lt=window.end
+    ).order_by()
+    return list(refused.values_list("rules", flat=True).iterator(chunk_size=CHUNK_ROWS))
+
+
+def decision_examples(
+    *, version: ModelVersion, window: Window, field: str, low: float | None = None, high: float | None = None
+) -> list[str]:
+    """Ids of a few accepted decisions of the window whose `field` was missing (no bounds
+    given) or outside [low, high]."""
+    if low is None or high is None:
+        condition = Q(**{f"inputs__{field}": None})
+    else:
+        condition = Q(**{f"inputs__{field}__lt": low}) | Q(**{f"inputs__{field}__gt": high})
+    decisions = _window(version, window).filter(inputs__has_key=field).filter(condition)
+    return [str(pk) for pk in decisions.values_list("pk", flat=True)[:EXAMPLES]]
 
 
 # --- Decisions for fairness and performance -------------------------------------------

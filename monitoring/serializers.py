@@ -7,6 +7,7 @@ from rest_framework import serializers
 from loanportal.serializer_fields import StrictCharField, StrictIntegerField, StrictSlugField
 
 from .models import (
+    DataQualityResult,
     DriftResult,
     EstimatedPerformance,
     EstimationBacktest,
@@ -106,6 +107,24 @@ class EstimationBacktestSerializer(serializers.ModelSerializer):
         )
 
 
+class DataQualityResultSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DataQualityResult
+        fields = (
+            "field",
+            "accepted",
+            "refused",
+            "refusals_by_rule",
+            "refusal_share",
+            "missing_share",
+            "baseline_missing_share",
+            "out_of_range_share",
+            "unseen_category_share",
+            "checks",
+            "breached",
+        )
+
+
 class RunSerializer(serializers.ModelSerializer):
     """A run without its per-feature / per-group / per-cohort rows (history lists)."""
 
@@ -151,6 +170,8 @@ class RunDetailSerializer(RunSerializer):
             rows = DriftResultSerializer(run.drift_results.all(), many=True)
         elif run.kind == JobKind.FAIRNESS:
             rows = FairnessResultSerializer(run.fairness_results.all(), many=True)
+        elif run.kind == JobKind.DATA_QUALITY:
+            rows = DataQualityResultSerializer(run.data_quality_results.all(), many=True)
         elif run.kind == JobKind.ESTIMATED_PERFORMANCE:
             rows = EstimatedPerformanceSerializer(EstimatedPerformance.objects.filter(run=run), many=True)
         else:

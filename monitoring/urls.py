@@ -13,6 +13,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         RunResultsView.as_view(kind=JobKind.ESTIMATED_PERFORMANCE),
         name="monitoring-estimated-performance",
     ),
+    path("monitoring/data-quality/", RunResultsView.as_view(kind=JobKind.DATA_QUALITY), name="monitoring-data-quality"),
     path("incidents/", IncidentListView.as_view(), name="incident-list"),
     path("incidents/<int:pk>/", IncidentDetailView.as_view(), name="incident-detail"),
     path(

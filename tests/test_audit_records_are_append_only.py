@@ -35,6 +35,7 @@ REWRITES = {
     "monitoring_fairnessresult": "passes_four_fifths = NOT passes_four_fifths",
     "monitoring_performancecohort": "brier = 0",
     "monitoring_estimatedperformance": "expected_default_rate = 0",
+    "monitoring_dataqualityresult": "missing_share = 0",
     "monitoring_estimationbacktest": "default_rate_error = 0",
     "monitoring_historicalincident": "history_change_reason = 'rewritten'",
     "monitoring_historicalmonitoringpolicy": "history_change_reason = 'rewritten'",

@@ -7,7 +7,7 @@ command and schedule entry follow the existing kinds.
 """
 
 from ..models import JobKind
-from . import drift, estimated_performance, fairness, performance
+from . import data_quality, drift, estimated_performance, fairness, performance
 from .base import Job
 
 JOBS: dict[str, Job] = {
@@ -19,4 +19,6 @@ JOBS: dict[str, Job] = {
     JobKind.PERFORMANCE: Job(compute=performance.compute, window_hours=730 * 24),
     # Estimated performance per day: this month's applications, long before their outcomes.
     JobKind.ESTIMATED_PERFORMANCE: Job(compute=estimated_performance.compute, window_hours=24),
+    # Input data quality per hour, as drift: a broken feed should page within the hour.
+    JobKind.DATA_QUALITY: Job(compute=data_quality.compute, window_hours=1),
 }

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..models import (
+    DataQualityResult,
     DriftResult,
     EstimatedPerformance,
     EstimationBacktest,
@@ -16,7 +17,9 @@ from ..models import (
 )
 from ..rules import Breach
 
-ResultRow = DriftResult | FairnessResult | PerformanceCohort | EstimatedPerformance | EstimationBacktest
+ResultRow = (
+    DriftResult | FairnessResult | PerformanceCohort | EstimatedPerformance | EstimationBacktest | DataQualityResult
+)
 
 
 @dataclass

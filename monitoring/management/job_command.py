@@ -1,4 +1,5 @@
-"""What the `run_drift`, `run_fairness`, `run_performance` and `run_estimated_performance` commands share."""
+"""What the job commands (`run_drift`, `run_fairness`, `run_performance`, `run_estimated_performance`,
+`run_data_quality`) share."""
 
 import json
 import uuid

@@ -10,7 +10,7 @@ from loanportal.celery import app
 pytestmark = pytest.mark.django_db
 
 
-def test_drift_runs_hourly_and_fairness_performance_estimation_and_retention_daily():
+def test_drift_and_data_quality_run_hourly_and_fairness_performance_estimation_and_retention_daily():
     tasks = {t.name: t for t in PeriodicTask.objects.filter(name__startswith="Monitoring:").select_related("crontab")}
     expected = {
         "Monitoring: drift, hourly": ("monitoring.runs_schedule", {"kind": "drift", "window_hours": 1}, "5", "*"),
@@ -31,6 +31,12 @@ def test_drift_runs_hourly_and_fairness_performance_estimation_and_retention_dai
             {"kind": "estimated_performance", "window_hours": 24},
             "55",
             "1",
+        ),
+        "Monitoring: data quality, hourly": (
+            "monitoring.runs_schedule",
+            {"kind": "data_quality", "window_hours": 1},
+            "10",
+            "*",
         ),
         "Monitoring: decision-log retention, daily": ("monitoring.retention", {}, "30", "2"),
     }

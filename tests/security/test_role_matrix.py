@@ -175,7 +175,7 @@ CASES = [
             200,
             lambda w, k=kind: (f"/api/v1/monitoring/{k}/", None),
         )
-        for kind in ("drift", "fairness", "performance", "estimated-performance")
+        for kind in ("drift", "fairness", "performance", "estimated-performance", "data-quality")
     ),
     Case(
         "POST monitoring/drift/run/",

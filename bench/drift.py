@@ -1,11 +1,14 @@
 """Drift benchmark: the drift job over 1,000,000 logged decisions on PostgreSQL.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/drift_bench .venv/bin/python bench/drift.py [--rows 1000000]
-        [--job drift|estimated_performance]
+        [--job drift|estimated_performance|data_quality]
 
 `--job estimated_performance` measures the estimated-performance job over the same window
 instead (one binary COPY of the probabilities, the isotonic recalibration when the version
 needs it, the estimate with its bands; the backtest finds no outcomes in this database).
+`--job data_quality` measures the data-quality job: the same COPY stream of encoded vectors
+counted per field, plus the refused applications (2 % of --rows more are seeded as refused,
+spread over the day) counted by field and rule.
 
 The database named in DATABASE_URL belongs to the benchmark: it must not exist yet; it is
 created, migrated and seeded, and dropped at the end (unless --keep). Seeding trains a
@@ -106,7 +109,7 @@ def seed(rows: int) -> tuple[int, str]:
     from governance.ml.scorer import Scorer
     from governance.ml.training import train
     from governance.services import model_version_register, registered_model_get_or_create
-    from predictions.models import DecisionLog
+    from predictions.models import DecisionLog, RefusedApplication
     from tests.support import decision_log_rows
 
     call_command("migrate", verbosity=0)
@@ -144,6 +147,17 @@ def seed(rows: int) -> tuple[int, str]:
             """
         ).format(table=table)
         cursor.execute(copy_rows, [DAY_START, copies, version.pk])
+        refuse = sql.SQL(
+            """
+            INSERT INTO {table} (client_id, model_version_id, request_id, batch_index, rules, created_at)
+            SELECT %s, %s, md5(random()::text), NULL,
+                   CASE WHEN random() < 0.5 THEN '{{"income": "wrong_type"}}'::jsonb
+                        ELSE '{{"loan_amount": "out_of_range", "Region": "required"}}'::jsonb END,
+                   %s + random() * interval '24 hours'
+            FROM generate_series(1, %s)
+            """
+        ).format(table=sql.Identifier(RefusedApplication._meta.db_table))
+        cursor.execute(refuse, [author.pk, version.pk, DAY_START, rows // 50])
         cursor.execute(sql.SQL("VACUUM (ANALYZE) {table}").format(table=table))
         cursor.execute("SELECT pg_size_pretty(pg_total_relation_size(%s))", [DecisionLog._meta.db_table])
         size = cursor.fetchone()[0]
@@ -154,7 +168,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--keep", action="store_true", help="Keep the benchmark database afterwards.")
-    parser.add_argument("--job", choices=("drift", "estimated_performance"), default="drift")
+    parser.add_argument("--job", choices=("drift", "estimated_performance", "data_quality"), default="drift")
     parser.add_argument("--measure", type=int, help=argparse.SUPPRESS)  # child process: run id
     args = parser.parse_args()
     if args.measure is not None:

@@ -31,18 +31,26 @@ from loanportal.roles import EDIT_MONITORING_POLICY, WORK_MONITORING
 
 from .errors import IncidentError
 from .incidents import incident_acknowledge, incident_resolve
-from .models import ACTIVE_STATUSES, DriftResult, Incident, MonitoredVersion, MonitoringPolicy, MonitoringRun
-from .pages import version_monitoring
+from .models import (
+    ACTIVE_STATUSES,
+    DriftResult,
+    Incident,
+    IncidentKind,
+    MonitoredVersion,
+    MonitoringPolicy,
+    MonitoringRun,
+)
+from .pages import data_quality_anchor, version_monitoring
 from .selectors import monitored_versions, monitoring_policy
 
 if TYPE_CHECKING:
     from .selectors import MonitoredVersionRow
 
 
-def monitoring_page_link(version: ModelVersion | None) -> str:
+def monitoring_page_link(version: ModelVersion | None, anchor: str = "") -> str:
     if version is None:
         return "-"
-    url = reverse("admin:monitoring_version", args=[version.pk])
+    url = reverse("admin:monitoring_version", args=[version.pk]) + (f"#{anchor}" if anchor else "")
     return format_html('<a href="{}">{} monitoring</a>', url, version)
 
 
@@ -102,7 +110,9 @@ class IncidentAdmin(PortalAdmin):
 
     @admin.display(description="model version")
     def version_page(self, incident: Incident) -> str:
-        return monitoring_page_link(incident.model_version)
+        # A data-quality incident opens the page at its field's panel.
+        anchor = data_quality_anchor(incident.subject) if incident.kind == IncidentKind.DATA_QUALITY else ""
+        return monitoring_page_link(incident.model_version, anchor)
 
     @admin.display(description="history")
     def history_table(self, incident: Incident) -> str:

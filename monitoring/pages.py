@@ -8,6 +8,7 @@ from . import charts
 from .models import JobKind, MonitoringPolicy, MonitoringRun, RunStatus
 from .rules import SCORE_SUBJECT
 from .selectors import (
+    data_quality_results,
     drift_psi,
     drift_result,
     estimated_performance,
@@ -21,6 +22,13 @@ from .selectors import (
 DRIFT_WINDOWS = 48  # two days of hourly windows
 FAIRNESS_WINDOWS = 30
 ESTIMATION_WINDOWS = 60  # two months of daily windows
+DATA_QUALITY_WINDOWS = 48  # two days of hourly windows
+SHARES = (
+    ("refusal", "refused"),
+    ("missing", "missing"),
+    ("out_of_range", "out of range"),
+    ("unseen_category", "unseen"),
+)
 INCIDENTS = 100
 
 
@@ -186,6 +194,52 @@ def _estimation_charts(version: ModelVersion, policy: MonitoringPolicy) -> list[
     return out
 
 
+def data_quality_anchor(field: str) -> str:
+    """The id of a field's data-quality panel on the page (incident lists link to it)."""
+    return f"data-quality-{field}"
+
+
+def _data_quality_panels(version: ModelVersion, policy: MonitoringPolicy) -> list[dict[str, Any]]:
+    """Per field: its shares over the recent windows, and the latest window's figures."""
+    runs = runs_for_version(version=version, kind=JobKind.DATA_QUALITY, limit=DATA_QUALITY_WINDOWS)
+    completed = [r for r in runs if r.status == RunStatus.COMPLETED]
+    if not completed:
+        return []
+    columns = [_window_label(r) for r in completed]
+    by_field: dict[str, list[Any]] = {}
+    for j, run in enumerate(completed):
+        for result in data_quality_results(run=run):
+            by_field.setdefault(result.field, [None] * len(completed))[j] = result
+    panels = []
+    for field in (f["name"] for f in version.feature_schema["fields"]):
+        results = by_field.get(field)
+        if results is None:
+            continue
+        latest = results[-1]
+        panels.append(
+            {
+                "field": field,
+                "anchor": data_quality_anchor(field),
+                "latest": latest,
+                "chart": charts.line_chart(
+                    title=f"{field}: shares by window end (UTC); missing against a baseline of "
+                    f"{latest.baseline_missing_share if latest else 0:.3f}",
+                    x_labels=columns,
+                    series=[
+                        (label, [r.checks[share]["share"] if r else None for r in results]) for share, label in SHARES
+                    ],
+                    references=[
+                        (
+                            (latest.baseline_missing_share if latest else 0) + policy.data_quality_share_bound,
+                            "missing bound",
+                        )
+                    ],
+                ),
+            }
+        )
+    return panels
+
+
 def version_monitoring(*, version: ModelVersion, policy: MonitoringPolicy) -> dict[str, Any]:
     """Charts (inline SVG markup) and the incident list of one version."""
     return {
@@ -193,5 +247,6 @@ def version_monitoring(*, version: ModelVersion, policy: MonitoringPolicy) -> di
         "fairness_charts": _fairness_charts(version, policy),
         "performance_charts": _performance_charts(version, policy),
         "estimation_charts": _estimation_charts(version, policy),
+        "data_quality_panels": _data_quality_panels(version, policy),
         "incidents": incidents_of_version(version=version, limit=INCIDENTS),
     }

@@ -2,6 +2,7 @@
 
 import re
 
+import numpy as np
 import pytest
 
 from monitoring.models import Incident, JobKind
@@ -80,3 +81,22 @@ def test_the_admin_index_lists_versions_with_their_active_incidents(monitored, r
     assert active >= 1
     assert f'<td class="field-active_incidents">{active}</td>' in production_row
     assert "March 2, 2026, 10 a.m." in production_row  # latest drift window end
+
+
+def test_each_field_has_a_data_quality_panel_that_its_incidents_link_to(
+    production_version, log_decisions, client, validator
+):
+    frame = applications(800, seed=13)
+    frame["income"] = np.nan  # the feed stopped filling it
+    log_decisions(production_version, frame, at=WINDOW_START)
+    run_job(JobKind.DATA_QUALITY, production_version)
+    incident = Incident.objects.get(kind="data_quality", subject="income")
+    client.force_login(validator)
+    page = client.get(f"/admin/monitoring/monitoredversion/{production_version.pk}/monitoring/").content.decode()
+    for field in production_version.feature_schema["fields"]:
+        assert f'id="data-quality-{field["name"]}"' in page
+    assert "<h3>income (breached)</h3>" in page
+    assert 'href="#data-quality-income"' in page  # the version's incident list
+    queue = client.get("/admin/monitoring/incident/").content.decode()
+    assert f"/admin/monitoring/monitoredversion/{production_version.pk}/monitoring/#data-quality-income" in queue
+    assert incident.severity == "P2"

@@ -45,6 +45,11 @@ PREDICTIONS = Counter(
     ["model", "version", "decision"],
 )
 
+DECISIONS_BY_BAND = Counter(
+    "loanportal_decisions_by_band_total",
+    "Scored and logged applications by registered model, version number and risk band.",
+    ["model", "version", "band"],
+)
 REFUSED_APPLICATIONS = Counter(
     "loanportal_refused_applications_total",
     "Applications the scoring API refused with 400 (each one in a refused batch), by model and version.",

@@ -7,6 +7,7 @@ network only (README "Operations").
 
 import logging
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import kombu
@@ -17,6 +18,8 @@ from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from governance.selectors import model_version_scorer, production_version
 
@@ -67,12 +70,8 @@ def _check_broker() -> str:
 READINESS_CHECKS = {"database": _check_database, "model": _check_model, "broker": _check_broker}
 
 
-@never_cache
-@require_GET
-def ready(request: HttpRequest) -> JsonResponse:
-    """Readiness: 200 when the database answers, the default model's production version
-    loads (SHA-256 verified) and the Celery broker is reachable; otherwise 503 naming the
-    parts that are down."""
+def readiness_checks() -> dict[str, dict[str, Any]]:
+    """Each readiness check: `ok` and a detail saying what was found."""
     checks: dict[str, dict[str, Any]] = {}
     for name, check in READINESS_CHECKS.items():
         if name == "model" and not checks["database"]["ok"]:
@@ -83,6 +82,16 @@ def ready(request: HttpRequest) -> JsonResponse:
         except Exception as exc:  # a probe must report any failure, never raise it
             logger.warning("Readiness check %s failed: %s", name, exc)
             checks[name] = {"ok": False, "detail": str(exc) or type(exc).__name__}
+    return checks
+
+
+@never_cache
+@require_GET
+def ready(request: HttpRequest) -> JsonResponse:
+    """Readiness: 200 when the database answers, the default model's production version
+    loads (SHA-256 verified) and the Celery broker is reachable; otherwise 503 naming the
+    parts that are down."""
+    checks = readiness_checks()
     failing = [name for name, result in checks.items() if not result["ok"]]
     body = {"status": "unavailable" if failing else "ready", "failing": failing, "checks": checks}
     return JsonResponse(body, status=503 if failing else 200)
@@ -109,3 +118,23 @@ def server_error(request: HttpRequest) -> HttpResponse:
     if _is_api(request):
         return JsonResponse({"detail": "Internal server error; the error was logged.", "errors": {}}, status=500)
     return defaults.server_error(request)
+
+
+class ReadinessCollector(Collector):
+    """`loanportal_ready` (1 or 0) and `loanportal_readiness_check_ok{check}`: what `/ready/`
+    answers, at scrape time, so an alert can fire when the portal stops being ready."""
+
+    def collect(self) -> Iterator[Metric]:
+        checks = readiness_checks()
+        ready = GaugeMetricFamily("loanportal_ready", "Whether /ready/ would answer 200.")
+        ready.add_metric([], float(all(c["ok"] for c in checks.values())))
+        per_check = GaugeMetricFamily(
+            "loanportal_readiness_check_ok", "Whether one readiness check passes.", labels=["check"]
+        )
+        for name, result in checks.items():
+            per_check.add_metric([name], float(result["ok"]))
+        yield from (ready, per_check)
+
+
+def readiness_collector() -> ReadinessCollector:
+    return ReadinessCollector()

@@ -10,7 +10,8 @@ For every version in production, from its latest finished runs:
 * `loanportal_fairness_min_adverse_impact_ratio{model,version,attribute}`;
 * `loanportal_estimated_roc_auc{model,version}` and `loanportal_estimated_default_rate{model,version}`:
   the latest estimated-performance window's label-free estimates, beside
-  `loanportal_validation_roc_auc{model,version}` so an alert can compare the two;
+  `loanportal_validation_roc_auc{model,version}` so an alert can compare the two, and
+  `loanportal_realized_roc_auc{model,version}`: the latest judged cohort's realized AUC;
 * `loanportal_incidents_active{model,kind,severity}`: open and acknowledged incidents.
 
 Registered through `PROMETHEUS_EXTRA_COLLECTORS`; a database error yields
@@ -28,7 +29,14 @@ from governance.selectors import production_versions
 
 from .models import FINISHED_STATUSES, JobKind, RunStatus
 from .rules import SCORE_SUBJECT
-from .selectors import drift_psi, estimated_performance, fairness_results, incident_counts_active, run_latest
+from .selectors import (
+    drift_psi,
+    estimated_performance,
+    fairness_results,
+    incident_counts_active,
+    performance_cohorts,
+    run_latest,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -84,9 +92,19 @@ class MonitoringCollector(Collector):
         validation_auc = GaugeMetricFamily(
             "loanportal_validation_roc_auc", "Holdout ROC-AUC recorded at registration.", labels=["model", "version"]
         )
+        realized_auc = GaugeMetricFamily(
+            "loanportal_realized_roc_auc",
+            "ROC-AUC of the latest judged cohort of the latest realized-performance run.",
+            labels=["model", "version"],
+        )
         for version in production_versions():
             labels = [version.registered_model.name, str(version.version)]
             validation_auc.add_metric(labels, version.metrics["roc_auc"])
+            performance = run_latest(version=version, kind=JobKind.PERFORMANCE, statuses=(RunStatus.COMPLETED,))
+            judged = performance_cohorts(run=performance).filter(judged=True) if performance else None
+            latest_cohort = judged.order_by("-cohort_start").first() if judged is not None else None
+            if latest_cohort is not None and latest_cohort.roc_auc is not None:
+                realized_auc.add_metric(labels, latest_cohort.roc_auc)
             estimated = run_latest(version=version, kind=JobKind.ESTIMATED_PERFORMANCE, statuses=(RunStatus.COMPLETED,))
             for estimate in estimated_performance(runs=[estimated] if estimated else []):
                 estimated_default_rate.add_metric(labels, estimate.expected_default_rate)
@@ -117,6 +135,7 @@ class MonitoringCollector(Collector):
             estimated_auc,
             estimated_default_rate,
             validation_auc,
+            realized_auc,
         )
 
         active = GaugeMetricFamily(

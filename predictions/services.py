@@ -9,6 +9,7 @@ callers cannot record different outcomes at the same moment.
 
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from django.utils import timezone
 
 from governance.models import EventKind, GovernanceEvent, ModelVersion
 from loanportal.ids import uuid7
-from loanportal.metrics import PREDICTIONS, REFUSED_APPLICATIONS
+from loanportal.metrics import DECISIONS_BY_BAND, PREDICTIONS, REFUSED_APPLICATIONS
 
 from .bulk_insert import DecisionRow, decision_row_insert_while_serving, decision_rows_insert
 from .errors import (
@@ -102,6 +103,8 @@ def _count_predictions(version: ModelVersion, rows: Sequence[DecisionRow]) -> No
         PREDICTIONS.labels(model, number, Decision.DECLINE).inc(declines)
     if len(rows) > declines:
         PREDICTIONS.labels(model, number, Decision.APPROVE).inc(len(rows) - declines)
+    for band, count in Counter(row.risk_band for row in rows).items():
+        DECISIONS_BY_BAND.labels(model, number, band).inc(count)
 
 
 def refused_applications_record(

@@ -285,4 +285,4 @@ DECISION_LOG_RETENTION_DAYS = env.int("DECISION_LOG_RETENTION_DAYS", default=760
 # --- Metrics ---------------------------------------------------------------------
 # Zero-argument callables returning a prometheus_client collector, called on every scrape
 # of /metrics (loanportal.metrics) besides the request and prediction counters.
-PROMETHEUS_EXTRA_COLLECTORS = ["monitoring.metrics.monitoring_collector"]
+PROMETHEUS_EXTRA_COLLECTORS = ["monitoring.metrics.monitoring_collector", "loanportal.views.readiness_collector"]

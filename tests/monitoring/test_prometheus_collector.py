@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 
 from monitoring import rules
 from monitoring.incidents import incident_raise
-from monitoring.models import DriftResult, EstimatedPerformance, FairnessResult, JobKind
+from monitoring.models import DriftResult, EstimatedPerformance, FairnessResult, JobKind, PerformanceCohort
 from monitoring.windows import Window
 from tests.support import applications
 
@@ -65,11 +65,13 @@ def test_latest_psi_fairness_ratios_and_active_incidents_are_exported(production
     assert b"loanportal_drift_psi{" in generate_latest(registry)
 
 
-def test_the_latest_estimated_auc_and_default_rate_are_exported_beside_the_validation_auc(
+def test_the_latest_estimated_auc_and_default_rate_are_exported_beside_the_validation_and_realized_auc(
     production_version, log_decisions
 ):
-    log_decisions(production_version, applications(800, seed=12), at=WINDOW_START)
+    log_decisions(production_version, applications(800, seed=12), at=WINDOW_START, defaulted=[False, True] * 400)
     run = run_job(JobKind.ESTIMATED_PERFORMANCE, production_version)
+    performance = run_job(JobKind.PERFORMANCE, production_version, Window(WINDOW_START, WINDOW_END))
+    (cohort,) = PerformanceCohort.objects.filter(run=performance)
     estimate = EstimatedPerformance.objects.get(run=run)
     registry = scrape()
     labels = {"model": "loan-default", "version": "1"}
@@ -78,6 +80,7 @@ def test_the_latest_estimated_auc_and_default_rate_are_exported_beside_the_valid
         estimate.expected_default_rate
     )
     assert registry.get_sample_value("loanportal_validation_roc_auc", labels) == production_version.metrics["roc_auc"]
+    assert registry.get_sample_value("loanportal_realized_roc_auc", labels) == pytest.approx(cohort.roc_auc)
 
 
 def test_a_retired_version_is_not_exported(production_version, log_decisions, take_to, register_version):

@@ -1,5 +1,7 @@
 """Liveness, readiness naming what is down, Prometheus metrics (extensible by other apps)."""
 
+from collections import Counter
+
 from django.db import OperationalError, connection
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.parser import text_string_to_metric_families
@@ -65,7 +67,9 @@ def test_not_ready_when_the_database_is_down_and_the_model_is_not_blamed(client,
     assert body["checks"]["model"]["detail"].startswith("not checked")
 
 
-def test_metrics_count_requests_latency_errors_and_predictions_per_version_and_decision(client, api, applications):
+def test_metrics_count_requests_latency_errors_refusals_and_predictions_per_version_decision_and_band(
+    client, api, applications
+):
     before = samples(client)
     results = post_json(api, BATCH_URL, {"applications": applications[:20]}).json()["results"]
     post_json(api, PREDICT_URL, {"Region": "nowhere"})
@@ -79,6 +83,10 @@ def test_metrics_count_requests_latency_errors_and_predictions_per_version_and_d
     version = {"model": "loan-default", "version": "1"}
     assert grew("loanportal_predictions_total", decision="decline", **version) == declines
     assert grew("loanportal_predictions_total", decision="approve", **version) == 20 - declines
+    bands = Counter(r["risk_band"] for r in results)
+    for band, count in bands.items():
+        assert grew("loanportal_decisions_by_band_total", band=band, **version) == count
+    assert grew("loanportal_refused_applications_total", **version) == 1
     batch = {"route": "/api/v1/predictions/batch/", "method": "POST"}
     assert grew("loanportal_http_requests_total", status="2xx", **batch) == 1
     assert grew("loanportal_http_request_duration_seconds_count", **batch) == 1

@@ -107,6 +107,12 @@ def _count_predictions(version: ModelVersion, rows: Sequence[DecisionRow]) -> No
         DECISIONS_BY_BAND.labels(model, number, band).inc(count)
 
 
+def _storable_field_name(name: str) -> str:
+    # An unknown field's name is the client's text; PostgreSQL's jsonb refuses NUL and lone
+    # surrogates, so such a name is stored escaped instead of failing the 400 answer.
+    return name.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def refused_applications_record(
     *, version: ModelVersion, client: User, request_id: str, errors: Errors, batch: bool
 ) -> list[RefusedApplication]:
@@ -128,7 +134,7 @@ def refused_applications_record(
             model_version=version,
             request_id=request_id,
             batch_index=index,
-            rules=rules,
+            rules={_storable_field_name(name): rule for name, rule in rules.items()},
             created_at=now,
         )
         for index, rules in refused

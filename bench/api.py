@@ -12,6 +12,8 @@ each figure beside its target:
 * one application at a time (concurrency 1): p50 and p99 end to end, with a fixed CPU
   loop timed before and after, which tells a slow moment of a shared machine from a slow
   portal;
+* one refused application at a time (400): p50, held against the accepted p50, and
+  refusals counted == 400 answers;
 * 8 concurrent clients: requests per second, and decision-log rows == 2xx answers;
 * a batch of 10,000 applications scored and logged, end to end;
 * /metrics: predictions counted across all gunicorn workers == rows logged.
@@ -36,7 +38,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from support import BATCH, PREDICT, Api, applications, expect, gunicorn, prepare, run_concurrently
 
 from governance.selectors import model_version_scorer
-from predictions.models import DecisionLog
+from predictions.models import DecisionLog, RefusedApplication
 from predictions.selectors import serving_model
 
 TARGETS = {"scoring_ms": 0.2, "p50_ms": 3.0, "p99_ms": 10.0, "rps": 500.0, "batch_s": 1.0}
@@ -71,13 +73,13 @@ def cpu_reference_ms() -> float:
     return best * 1000
 
 
-def sequential(api: Api, bodies: list[bytes], count: int) -> list[float]:
+def sequential(api: Api, bodies: list[bytes], count: int, expected: int = 201) -> list[float]:
     latencies = []
     for i in range(count):
         started = time.perf_counter()
         status, _ = api.post(PREDICT, bodies[i % len(bodies)])
         latencies.append(time.perf_counter() - started)
-        expect(status == 201, f"a prediction answered {status}")
+        expect(status == expected, f"a prediction answered {status}, not {expected}")
     return latencies
 
 
@@ -167,6 +169,24 @@ def main() -> None:
         print(
             f"{'  CPU reference loop before / after':<46} {reference_before:>7.2f} / {reference_after:.2f} ms "
             "(lower is a faster CPU at that moment)"
+        )
+
+        # A refused application costs validation and one INSERT of its rules
+        # (tests/predictions/test_scoring_queries.py counts the statements); no scoring.
+        refused = [json.dumps({**application, "favourite_colour": "teal"}).encode() for application in sample[:1000]]
+        refused_before = RefusedApplication.objects.count()
+        refused_p50 = np.percentile(np.array(sequential(api, refused, args.requests, expected=400)) * 1000, 50)
+        line(
+            "concurrency 1: p50 of a refused application (400)",
+            f"{refused_p50:.2f} ms",
+            f"<= {p50:.2f} ms",
+            refused_p50 <= p50,
+        )
+        line(
+            "  refused applications counted == 400 answers",
+            f"{RefusedApplication.objects.count() - refused_before} == {args.requests}",
+            "equal",
+            RefusedApplication.objects.count() - refused_before == args.requests,
         )
 
         rows_start = DecisionLog.objects.count()

@@ -44,7 +44,8 @@ def test_score_psi_bins_both_scores_on_the_champion_baseline_deciles():
     bins = np.r_[-np.inf, edges, np.inf]
 
     def shares(values):
-        counts = np.array([((values > lo) & (values <= hi)).sum() for lo, hi in zip(bins[:-1], bins[1:], strict=True)] + [0])
+        pairs = zip(bins[:-1], bins[1:], strict=True)
+        counts = np.array([((values > lo) & (values <= hi)).sum() for lo, hi in pairs] + [0])
         return np.maximum(counts / counts.sum(), 1e-4)
 
     p, q = shares(champion), shares(challenger)

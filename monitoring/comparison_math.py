@@ -106,9 +106,7 @@ def brier(defaulted: np.ndarray, probability: np.ndarray) -> float:
     return float(np.mean((np.asarray(probability, dtype=np.float64) - np.asarray(defaulted, dtype=np.float64)) ** 2))
 
 
-def outcome_comparison(
-    defaulted: np.ndarray, champion: np.ndarray, challenger: np.ndarray
-) -> OutcomeComparison | None:
+def outcome_comparison(defaulted: np.ndarray, champion: np.ndarray, challenger: np.ndarray) -> OutcomeComparison | None:
     """AUCs with DeLong's test, Brier and KS of both models on the same outcomes; None when
     there are fewer than two defaults or two repaid loans (DeLong needs a variance)."""
     y = np.asarray(defaulted, dtype=np.int64)

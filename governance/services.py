@@ -7,7 +7,7 @@ independence and gates, writes the new state with a simple-history change reason
 appends a `Transition`. A refused action changes nothing and is recorded as refused.
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -36,7 +36,10 @@ from .models import (
     Transition,
     VersionState,
 )
-from .workflow import STEPS, actor_refusal, fairness_gate_ids, promotion_refusal
+from .workflow import CHALLENGER_EVIDENCE, STEPS, actor_refusal, fairness_gate_ids, promotion_refusal
+
+if TYPE_CHECKING:
+    from monitoring.evidence import ChallengerEvidence
 
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL SQLSTATE for a NOWAIT lock that is held elsewhere
 
@@ -159,6 +162,17 @@ def _apply(
         raise WorkflowRefused(f"To {action} {version} a comment saying why is required.")
     details: dict[str, Any] = {}
     given: dict[str, dict[str, Any]] = {}
+    current = None
+    evidence: ChallengerEvidence | None = None
+    if step.to_state == VersionState.PRODUCTION:
+        current = (
+            ModelVersion.objects.select_for_update(no_key=True)
+            .filter(registered_model=version.registered_model, state=VersionState.PRODUCTION)
+            .first()
+        )
+        if action == Action.PROMOTE and current is not None:
+            # A first promotion and a rollback need no comparison with the version in production.
+            evidence = _challenger_evidence(version, current)
 
     if action == Action.SUBMIT and not version.findings:
         raise WorkflowRefused(f"{version} has no automated validation findings yet; it cannot be submitted.")
@@ -173,7 +187,10 @@ def _apply(
                 "over)."
             )
     elif waivers and action in (Action.PROMOTE, Action.ROLLBACK):
-        given = _waivers_given(version, waivers, set(fairness_gate_ids(version)), actor)
+        waivable = set(fairness_gate_ids(version))
+        if evidence is not None and not evidence.met:
+            waivable.add(CHALLENGER_EVIDENCE)
+        given = _waivers_given(version, waivers, waivable, actor)
     elif waivers:
         raise WorkflowRefused(f"Waivers are given when validating or promoting, not to {action}.")
     if given:
@@ -192,11 +209,16 @@ def _apply(
         refusal = promotion_refusal(version)
         if refusal:
             raise WorkflowRefused(refusal)
-        current = (
-            ModelVersion.objects.select_for_update(no_key=True)
-            .filter(registered_model=version.registered_model, state=VersionState.PRODUCTION)
-            .first()
-        )
+        if evidence is not None:
+            waived = CHALLENGER_EVIDENCE in version.waivers
+            if not evidence.met and not waived:
+                raise WorkflowRefused(
+                    f"{version} cannot go to production: the gate {CHALLENGER_EVIDENCE} is not met: "
+                    f"{evidence.refusal}. "
+                    f"Compare it with {current} (run_comparison, or POST /api/v1/monitoring/comparisons/run/), or "
+                    f"waive as {CHALLENGER_EVIDENCE!r} with a written justification."
+                )
+            details["challenger_evidence"] = {**evidence.as_json(), "waived": waived}
         if current is not None:
             _set_state(current, VersionState.RETIRED, actor, f"retire: superseded by v{version.version}")
             _record_transition(
@@ -222,6 +244,14 @@ def _apply(
     }
     _set_state(version, step.to_state, actor, f"{action}: {comment}" if comment else action)
     return version
+
+
+def _challenger_evidence(version: ModelVersion, current: ModelVersion) -> "ChallengerEvidence":
+    # Imported here: monitoring builds on the registry, so governance does not import it at
+    # module level; the gate reads monitoring's comparisons.
+    from monitoring.evidence import challenger_evidence
+
+    return challenger_evidence(version=version, champion=current)
 
 
 def model_version_transition(

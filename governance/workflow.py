@@ -64,6 +64,8 @@ STEPS: dict[Action, Step] = {
     ),
 }
 WORKFLOW_ACTIONS = tuple(STEPS)
+# The gate a promotion over a production version needs (`monitoring.evidence`), or its waiver.
+CHALLENGER_EVIDENCE = "CHALLENGER_EVIDENCE"
 
 
 def _accepted_actors(version: ModelVersion, action: Action) -> set[int]:

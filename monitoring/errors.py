@@ -29,3 +29,7 @@ class IncidentConflict(IncidentError, Conflict):
 
 class IncidentNoteRequired(IncidentError, InvalidInput):
     """Resolving an incident needs a note saying what was found and done."""
+
+
+class ComparisonRefused(MonitoringError, InvalidInput):
+    """A comparison that cannot be made as asked; `errors` names the request field at fault."""

@@ -87,6 +87,23 @@ class MonitoringPolicy(models.Model):
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
         help_text="Significance level of the data-quality two-proportion test.",
     )
+    challenger_max_age_days = models.PositiveIntegerField(
+        default=7,
+        validators=[MinValueValidator(1)],
+        help_text="Promotion gate CHALLENGER_EVIDENCE: the comparison with the production version may be at most "
+        "this many days old.",
+    )
+    challenger_min_outcomes = models.PositiveIntegerField(
+        default=1000,
+        validators=[MinValueValidator(1)],
+        help_text="Promotion gate CHALLENGER_EVIDENCE: outcomes the comparison needs at least.",
+    )
+    challenger_auc_tolerance = models.FloatField(
+        default=0.01,
+        validators=[MinValueValidator(0.0), MaxValueValidator(0.5)],
+        help_text="Promotion gate CHALLENGER_EVIDENCE: the lower bound of the 95 % interval of the AUC difference "
+        "(challenger - production) must be at least minus this.",
+    )
     history = HistoricalRecords(bases=[RequestIdHistoricalModel])
 
     class Meta:
@@ -428,3 +445,49 @@ class DataQualityResult(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.field}: refused {self.refusal_share:.3f}, missing {self.missing_share:.3f}"
+
+
+class Comparison(AppendOnlyModel):
+    """A challenger replayed on the decisions its champion made in a period, and the numbers
+    that compare them (`monitoring.comparison_math`). Append-only: the evidence a promotion
+    (gate CHALLENGER_EVIDENCE) relies on; a refresh is a new period, hence a new row.
+
+    `result` is the JSON object the command prints and the API returns; the columns beside
+    it are what the gate and the lists read without opening it.
+    """
+
+    champion = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="comparisons_as_champion")
+    challenger = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="comparisons_as_challenger")
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField()
+    trigger = models.CharField(max_length=16, choices=Trigger.choices)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    request_id = models.CharField(max_length=64, blank=True)
+    n_decisions = models.PositiveIntegerField(help_text="Decisions scored by both models.")
+    n_outcomes = models.PositiveIntegerField(help_text="Of those, decisions with a recorded outcome.")
+    auc_difference_ci_low = models.FloatField(null=True, blank=True)
+    min_adverse_impact_ratio_challenger = models.FloatField(
+        null=True, blank=True, help_text="Lowest adverse impact ratio of a judged group under the challenger."
+    )
+    result = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["champion", "challenger", "period_start", "period_end"], name="one_comparison_per_period"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(period_start__lt=models.F("period_end")), name="comparison_period_not_empty"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.challenger} against {self.champion} ({self.period_start:%Y-%m-%d} to {self.period_end:%Y-%m-%d})"
+
+    @property
+    def period(self) -> Window:
+        return Window(self.period_start, self.period_end)

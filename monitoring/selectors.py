@@ -8,7 +8,7 @@ the caller.
 """
 
 import io
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from itertools import islice
@@ -22,11 +22,12 @@ from django.db.models.functions import Coalesce
 from psycopg2 import sql
 
 from governance.models import ModelVersion, RegisteredModel, VersionState
-from predictions.models import Decision, DecisionLog, RefusedApplication
+from predictions.models import Decision, DecisionLog, Outcome, RefusedApplication
 
 from .models import (
     ACTIVE_STATUSES,
     FINISHED_STATUSES,
+    Comparison,
     DataQualityResult,
     DriftResult,
     EstimatedPerformance,
@@ -168,6 +169,19 @@ def data_quality_results(*, run: MonitoringRun) -> QuerySet[DataQualityResult]:
     return DataQualityResult.objects.filter(run=run)
 
 
+# --- Challenger comparisons -----------------------------------------------------
+
+
+def comparisons_of_model(*, model_name: str, challenger_id: int | None = None) -> QuerySet[Comparison]:
+    """A model's comparisons, newest first; only those of one challenger when given."""
+    comparisons = Comparison.objects.select_related("champion", "challenger").filter(
+        champion__registered_model__name=model_name
+    )
+    if challenger_id is not None:
+        comparisons = comparisons.filter(challenger_id=challenger_id)
+    return comparisons.order_by("-created_at", "-id")
+
+
 # --- Incidents -------------------------------------------------------------------
 
 
@@ -281,13 +295,19 @@ class _BinaryCopyRows(io.RawIOBase):
     psycopg2 writes once per row. Behind an `io.BufferedWriter` those writes are copies
     into its buffer in C, and this object sees one block of `CHUNK_ROWS` rows at a time:
     no Python call per row, and memory bounded by the block.
+
+    Further fixed-width columns (`extra`: name -> big-endian dtype, e.g. a boolean as ">i1")
+    may follow; `consume` then gets them as arrays after the probability.
     """
 
-    def __init__(self, n_fields: int, consume: VectorConsumer, label: str) -> None:
+    def __init__(
+        self, n_fields: int, consume: Callable[..., None], label: str, extra: Sequence[tuple[str, str]] = ()
+    ) -> None:
         super().__init__()
         self.consume = consume
         self.label = label
         self.n_fields = n_fields
+        self.extra = [name for name, _ in extra]
         self.row = np.dtype(
             [
                 ("field_count", ">i2"),
@@ -295,8 +315,10 @@ class _BinaryCopyRows(io.RawIOBase):
                 ("features", "<f8", (n_fields,)),
                 ("probability_length", ">i4"),
                 ("probability", ">f8"),
+                *((part, dtype) for name, kind in extra for part, dtype in ((f"{name}_length", ">i4"), (name, kind))),
             ]
         )
+        self.lengths = [8, *(np.dtype(kind).itemsize for _, kind in extra)]
         self.pending = b""
         self.header_done = False
 
@@ -320,13 +342,16 @@ class _BinaryCopyRows(io.RawIOBase):
         n_rows = (len(block) - offset) // self.row.itemsize
         if n_rows:
             rows = np.frombuffer(block, dtype=self.row, count=n_rows, offset=offset)
+            lengths = zip(["probability", *self.extra], self.lengths, strict=True)
             if (
-                (rows["field_count"] != 2).any()
+                (rows["field_count"] != 2 + len(self.extra)).any()
                 or (rows["features_length"] != 8 * self.n_fields).any()
-                or (rows["probability_length"] != 8).any()
+                or any((rows[f"{name}_length"] != length).any() for name, length in lengths)
             ):
                 raise ValueError(f"{self.label}: a decision-log vector does not have {self.n_fields} encoded fields")
-            self.consume(rows["features"], rows["probability"].astype(np.float64))
+            self.consume(
+                rows["features"], rows["probability"].astype(np.float64), *(rows[name].copy() for name in self.extra)
+            )
         self.pending = block[offset + n_rows * self.row.itemsize :]
 
     def finish(self) -> None:
@@ -348,6 +373,68 @@ def _copy_vectors(version: ModelVersion, window: Window, n_fields: int, consume:
         cursor.cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT binary)", target)
     target.flush()
     rows.finish()
+
+
+# --- Decisions replayed for a challenger ---------------------------------------------
+
+ReplayConsumer = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
+NO_OUTCOME = -1
+
+
+def decision_replay_vectors(
+    *, version: ModelVersion, window: Window, consume: ReplayConsumer, use_copy: bool | None = None
+) -> None:
+    """Like `decision_vectors`, with each decision's verdict and outcome: `consume` gets
+    chunks of `(features, probability, approved (bool), defaulted (int8: 1, 0, or NO_OUTCOME))`.
+    Decisions whose inputs retention removed are not in it (`decisions_inputs_removed`)."""
+    n_fields = len(version.feature_schema["fields"])
+    if use_copy is None:
+        use_copy = connection.vendor == "postgresql"
+    if not use_copy:
+        _orm_replay_vectors(version, window, n_fields, consume)
+        return
+
+    def unpack(features: np.ndarray, probability: np.ndarray, approved: np.ndarray, defaulted: np.ndarray) -> None:
+        consume(features, probability, approved.astype(bool), defaulted.astype(np.int8))
+
+    rows = _BinaryCopyRows(n_fields, unpack, str(version), extra=[("approved", "|i1"), ("defaulted", ">i2")])
+    target = io.BufferedWriter(rows, buffer_size=CHUNK_ROWS * rows.row.itemsize)
+    select = sql.SQL(
+        "SELECT d.features, d.probability, d.decision = %s, COALESCE(o.defaulted::int, %s)::int2 "
+        "FROM {decisions} d LEFT JOIN {outcomes} o ON o.decision_log_id = d.id "
+        "WHERE d.model_version_id = %s AND d.created_at >= %s AND d.created_at < %s AND d.features IS NOT NULL"
+    ).format(decisions=sql.Identifier(DecisionLog._meta.db_table), outcomes=sql.Identifier(Outcome._meta.db_table))
+    with connection.cursor() as cursor:
+        query = cursor.cursor.mogrify(
+            select, [Decision.APPROVE.value, NO_OUTCOME, version.pk, window.start, window.end]
+        ).decode()
+        cursor.cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT binary)", target)
+    target.flush()
+    rows.finish()
+
+
+def _orm_replay_vectors(version: ModelVersion, window: Window, n_fields: int, consume: ReplayConsumer) -> None:
+    rows = (
+        _window(version, window)
+        .filter(features__isnull=False)
+        .values_list("features", "probability", "decision", "outcome__defaulted")
+        .iterator(chunk_size=CHUNK_ROWS)
+    )
+    while chunk := list(islice(rows, CHUNK_ROWS)):
+        matrix = np.frombuffer(b"".join(cast("bytes", row[0]) for row in chunk), dtype="<f8")
+        if matrix.size != len(chunk) * n_fields:
+            raise ValueError(f"{version}: a decision-log vector does not have {n_fields} encoded fields")
+        consume(
+            matrix.reshape(len(chunk), n_fields),
+            np.array([row[1] for row in chunk], dtype=np.float64),
+            np.array([row[2] == Decision.APPROVE for row in chunk], dtype=bool),
+            np.array([NO_OUTCOME if row[3] is None else int(row[3]) for row in chunk], dtype=np.int8),
+        )
+
+
+def decisions_inputs_removed(*, version: ModelVersion, window: Window) -> int:
+    """Decisions of the version in the window whose inputs retention has removed."""
+    return _window(version, window).filter(features__isnull=True).count()
 
 
 # --- Predicted probabilities for estimation ------------------------------------------

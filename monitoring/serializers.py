@@ -7,6 +7,7 @@ from rest_framework import serializers
 from loanportal.serializer_fields import StrictCharField, StrictIntegerField, StrictSlugField
 
 from .models import (
+    Comparison,
     DataQualityResult,
     DriftResult,
     EstimatedPerformance,
@@ -230,3 +231,37 @@ class IncidentFilterSerializer(serializers.Serializer):
 
 class IncidentActionSerializer(serializers.Serializer):
     note = StrictCharField(required=False, allow_blank=True, default="", max_length=5000)
+
+
+class ComparisonRunRequestSerializer(serializers.Serializer):
+    model = StrictSlugField(help_text="Registered model name.")
+    challenger = StrictIntegerField(min_value=1, help_text="Id of the challenger model version.")
+    start = serializers.DateTimeField(required=False, help_text="Start of the period (default: 24 months before 'to').")
+    end = serializers.DateTimeField(required=False, help_text="End of the period (default: now).")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # The request's keys are `from` and `to`; `from` cannot be a Python attribute name.
+        fields = super().get_fields()
+        fields["from"] = fields.pop("start")
+        fields["to"] = fields.pop("end")
+        return fields
+
+
+class ComparisonSerializer(serializers.ModelSerializer):
+    champion_version = serializers.IntegerField(source="champion.version")
+    challenger_version = serializers.IntegerField(source="challenger.version")
+
+    class Meta:
+        model = Comparison
+        fields = (
+            "id",
+            "champion",
+            "champion_version",
+            "challenger",
+            "challenger_version",
+            "period_start",
+            "period_end",
+            "trigger",
+            "created_at",
+            "result",
+        )

@@ -78,6 +78,30 @@ def runs_schedule(self: Task, kind: str, window_hours: int) -> list[int]:
     return monitoring_runs_schedule(kind=JobKind(kind), window_hours=window_hours)
 
 
+@shared_task(
+    bind=True, base=MonitoringTask, name="monitoring.comparison_run", soft_time_limit=10 * 60, time_limit=11 * 60
+)
+def comparison_run(
+    self: Task,
+    champion_id: int,
+    challenger_id: int,
+    start: str,
+    end: str,
+    requested_by_id: int | None = None,
+    request_id: str = "",
+) -> int:
+    from .comparisons import comparison_execute
+
+    return comparison_execute(
+        champion_id=champion_id,
+        challenger_id=challenger_id,
+        start=start,
+        end=end,
+        requested_by_id=requested_by_id,
+        request_id=request_id,
+    )
+
+
 @task_failure.connect
 def retention_failed(
     sender: Task | None = None, task_id: str | None = None, exception: BaseException | None = None, **kwargs: Any

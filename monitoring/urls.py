@@ -1,7 +1,15 @@
 from django.urls import URLPattern, URLResolver, path
 
 from .models import JobKind
-from .views import DriftRunView, IncidentActionView, IncidentDetailView, IncidentListView, RunResultsView
+from .views import (
+    ComparisonListView,
+    ComparisonRunView,
+    DriftRunView,
+    IncidentActionView,
+    IncidentDetailView,
+    IncidentListView,
+    RunResultsView,
+)
 
 urlpatterns: list[URLPattern | URLResolver] = [
     path("monitoring/drift/", RunResultsView.as_view(kind=JobKind.DRIFT), name="monitoring-drift"),
@@ -14,6 +22,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
         name="monitoring-estimated-performance",
     ),
     path("monitoring/data-quality/", RunResultsView.as_view(kind=JobKind.DATA_QUALITY), name="monitoring-data-quality"),
+    path("monitoring/comparisons/", ComparisonListView.as_view(), name="monitoring-comparisons"),
+    path("monitoring/comparisons/run/", ComparisonRunView.as_view(), name="monitoring-comparisons-run"),
     path("incidents/", IncidentListView.as_view(), name="incident-list"),
     path("incidents/<int:pk>/", IncidentDetailView.as_view(), name="incident-detail"),
     path(

@@ -26,11 +26,14 @@ from loanportal.pagination import query_int
 from loanportal.permissions import CanUseMonitoring
 from loanportal.schema import refusal_responses
 
+from .comparisons import comparison_queue, comparison_request_check
 from .incidents import incident_acknowledge, incident_resolve
 from .models import FINISHED_STATUSES, Incident, JobKind, Trigger
 from .runs import monitoring_window_request
-from .selectors import incident_list, incidents_with_people, runs_for_model
+from .selectors import comparisons_of_model, incident_list, incidents_with_people, runs_for_model
 from .serializers import (
+    ComparisonRunRequestSerializer,
+    ComparisonSerializer,
     DriftRunRequestSerializer,
     IncidentActionSerializer,
     IncidentFilterSerializer,
@@ -142,6 +145,74 @@ class DriftRunView(APIView):
                 status=status.HTTP_202_ACCEPTED,
             )
         return Response({"runs": RunDetailSerializer(requested.runs, many=True).data, "results": results})
+
+
+class ComparisonListView(APIView):
+    """A model's stored champion-versus-challenger comparisons, newest first."""
+
+    permission_classes = [CanUseMonitoring]
+
+    @extend_schema(
+        parameters=[
+            RESULTS_PARAMETERS[0],
+            OpenApiParameter("challenger", int, description="Only comparisons of this challenger version id."),
+            OpenApiParameter(
+                "limit", int, description=f"Comparisons listed (default {HISTORY_LIMIT}, at most {HISTORY_LIMIT_MAX})."
+            ),
+        ],
+        responses={
+            200: inline_serializer(
+                "Comparisons", {"model": serializers.CharField(), "comparisons": ComparisonSerializer(many=True)}
+            ),
+            **refusal_responses(
+                400, 404, meanings={400: "`challenger` or `limit` is not a whole number in range.", 404: UNKNOWN_MODEL}
+            ),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        registered_model = _registered_model(request.query_params.get("model"))
+        comparisons = comparisons_of_model(
+            model_name=registered_model.name, challenger_id=query_int(request, "challenger", default=None)
+        )
+        limit = query_int(request, "limit", default=HISTORY_LIMIT, maximum=HISTORY_LIMIT_MAX)
+        return Response(
+            {"model": registered_model.name, "comparisons": ComparisonSerializer(comparisons[:limit], many=True).data}
+        )
+
+
+class ComparisonRunView(APIView):
+    """Replay a challenger over the production version's decisions in a period (default: the
+    last 24 months). Queued: 202; 200 with the stored comparison when that period is done."""
+
+    permission_classes = [CanUseMonitoring]
+
+    @extend_schema(
+        request=ComparisonRunRequestSerializer,
+        responses={
+            202: inline_serializer(
+                "ComparisonQueued", {"status": serializers.CharField(), "results": serializers.CharField()}
+            ),
+            200: ComparisonSerializer,
+            **refusal_responses(400, meanings={400: "Unknown model or version, or a period that cannot be compared."}),
+        },
+    )
+    def post(self, request: Request) -> Response:
+        params = ComparisonRunRequestSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        subject = comparison_request_check(
+            model_name=params.validated_data["model"],
+            challenger_id=params.validated_data["challenger"],
+            start=params.validated_data.get("from"),
+            end=params.validated_data.get("to"),
+        )
+        stored = comparison_queue(subject=subject, requested_by=signed_in_user(request), request_id=request_id(request))
+        if stored is not None:
+            return Response(ComparisonSerializer(stored).data)
+        results = f"{reverse('monitoring-comparisons')}?model={subject.champion.registered_model.name}"
+        return Response(
+            {"status": "queued", "results": f"{results}&challenger={subject.challenger.pk}"},
+            status=status.HTTP_202_ACCEPTED,
+        )
 
 
 class IncidentListView(generics.ListAPIView):

@@ -29,7 +29,7 @@ from governance.services import model_version_register, model_version_transition
 from loanportal.roles import Role
 from predictions.models import DecisionLog, Outcome
 from tests.predictions.support import as_application, token_client
-from tests.support import decision_log_rows, waive_all_high
+from tests.support import decision_log_rows, waive_all_high, waive_challenger_evidence
 
 REAL_DATA = Path(settings.BASE_DIR).parent / "shared" / "data" / "loan_default.csv"
 DEMO_ROWS = 6000
@@ -173,12 +173,13 @@ def draft_version(register_version: Any) -> ModelVersion:
 
 @pytest.fixture
 def take_to(author: Any, validator: Any, approver: Any) -> Any:
-    """Drive a version through the workflow up to `state` with distinct reviewers."""
+    """Drive a version through the workflow up to `state` with distinct reviewers (waiving
+    the challenger-evidence gate when another version is in production)."""
     path = [
         ("submit", author, lambda v: {}),
         ("validate", validator, waive_all_high),
         ("approve", approver, lambda v: {}),
-        ("promote", approver, lambda v: {}),
+        ("promote", approver, waive_challenger_evidence),
     ]
     order = ["draft", "submitted", "validated", "approved", "production"]
 
@@ -195,6 +196,16 @@ def take_to(author: Any, validator: Any, approver: Any) -> Any:
 @pytest.fixture
 def production_version(draft_version: ModelVersion, take_to: Any) -> ModelVersion:
     return take_to(draft_version, "production")
+
+
+@pytest.fixture
+def challenger_version(
+    registered_model: RegisteredModel, linear_result: TrainingResult, author: Any, take_to: Any
+) -> ModelVersion:
+    """A second, differently trained version of the model (logistic, on relabelled demo
+    data), validated: a challenger to the production version."""
+    version = model_version_register(registered_model=registered_model, result=linear_result, author=author)
+    return take_to(version, "validated")
 
 
 @pytest.fixture(scope="session")

@@ -4,16 +4,19 @@ write them."""
 
 import uuid
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from django.utils import timezone
 
 from governance.ml.demo_data import generate
 from governance.ml.fields import APPLICATION_FIELDS, CSV_COLUMN_RENAMES
 from governance.ml.scorer import Scorer
 from governance.models import ModelVersion
+from governance.workflow import CHALLENGER_EVIDENCE
+from monitoring.models import Comparison, Trigger
 from predictions.models import DecisionLog
 
 
@@ -23,6 +26,41 @@ def waive_all_high(version: ModelVersion) -> dict[str, str]:
         for f in version.findings
         if f["severity"] == "high"
     }
+
+
+CHALLENGER_WAIVER = "Promoted in a test about something else; no comparison with the production version needed."
+
+
+def waive_challenger_evidence(version: ModelVersion) -> dict[str, str]:
+    """The waiver of the promotion gate CHALLENGER_EVIDENCE when another version of the model
+    is in production (a first promotion needs none, and a waiver of nothing is refused), for
+    tests that promote a second version and are not about the gate."""
+    in_production = ModelVersion.objects.filter(registered_model_id=version.registered_model_id, state="production")
+    return {CHALLENGER_EVIDENCE: CHALLENGER_WAIVER} if in_production.exclude(pk=version.pk).exists() else {}
+
+
+def comparison_record(champion: ModelVersion, challenger: ModelVersion, **columns: Any) -> Comparison:
+    """A stored comparison of `challenger` against `champion` with the numbers the promotion
+    gate reads (`n_outcomes`, `auc_difference_ci_low`, `min_adverse_impact_ratio_challenger`,
+    `created_at`), by default evidence that meets the default policy."""
+    values: dict[str, Any] = {
+        "n_decisions": 5000,
+        "n_outcomes": 2000,
+        "auc_difference_ci_low": -0.004,
+        "min_adverse_impact_ratio_challenger": 0.92,
+        "created_at": timezone.now() - timedelta(days=1),
+        **columns,
+    }
+    end = values["created_at"]
+    return Comparison.objects.create(
+        champion=champion,
+        challenger=challenger,
+        period_start=end - timedelta(days=90),
+        period_end=end,
+        trigger=Trigger.COMMAND,
+        result={"n_decisions": values["n_decisions"], "n_outcomes": values["n_outcomes"]},
+        **values,
+    )
 
 
 def applications(rows: int, seed: int) -> pd.DataFrame:

@@ -7,14 +7,17 @@ added without a row in `REWRITES`: a new audit record is not append-only until s
 has shown the database refuses to rewrite it.
 """
 
+from datetime import timedelta
+
 import pytest
 from django.db import DatabaseError, connection, transaction
 from psycopg2 import sql as pg_sql
 
 from loanportal.audit import AppendOnlyError, AppendOnlyModel, audit_models
 from monitoring import rules
+from monitoring.comparisons import comparison_create, comparison_request_check
 from monitoring.incidents import incident_raise
-from monitoring.models import JobKind
+from monitoring.models import JobKind, Trigger
 from predictions.services import refused_applications_record
 from tests.support import applications
 
@@ -37,6 +40,7 @@ REWRITES = {
     "monitoring_estimatedperformance": "expected_default_rate = 0",
     "monitoring_dataqualityresult": "missing_share = 0",
     "monitoring_estimationbacktest": "default_rate_error = 0",
+    "monitoring_comparison": "n_outcomes = 0",
     "monitoring_historicalincident": "history_change_reason = 'rewritten'",
     "monitoring_historicalmonitoringpolicy": "history_change_reason = 'rewritten'",
 }
@@ -45,10 +49,10 @@ APPEND_ONLY_MODELS = [m for m in AUDIT_MODELS if issubclass(m, AppendOnlyModel)]
 
 
 @pytest.fixture
-def audit_rows(production_version, log_decisions, api_client_user):
+def audit_rows(production_version, challenger_version, log_decisions, api_client_user):
     """At least one row in every audit table: the workflow's transitions and history, a
     provisioning event, decisions with outcomes, a refused application, one run of each
-    job, an incident."""
+    job, an incident, a challenger comparison."""
     log_decisions(production_version, applications(600, seed=11), at=WINDOW_START, defaulted=[False, True] * 300)
     refused_applications_record(
         version=production_version, client=api_client_user, request_id="r", errors={"x": "unknown field"}, batch=False
@@ -57,6 +61,15 @@ def audit_rows(production_version, log_decisions, api_client_user):
         run_job(kind, production_version)
     incident_raise(
         breach=rules.drift_breach(subject="Credit_Score", psi=0.4, alerting=True, act=0.25), version=production_version
+    )
+    comparison_create(
+        subject=comparison_request_check(
+            model_name=production_version.registered_model.name,
+            challenger_id=challenger_version.pk,
+            start=WINDOW_START,
+            end=WINDOW_START + timedelta(hours=1),
+        ),
+        trigger=Trigger.COMMAND,
     )
 
 

@@ -184,6 +184,23 @@ CASES = [
         202,
         lambda w: ("/api/v1/monitoring/drift/run/", {"model": "loan-default", "window_hours": 1}),
     ),
+    Case(
+        "GET monitoring/comparisons/",
+        "get",
+        frozenset(STAFF),
+        200,
+        lambda w: ("/api/v1/monitoring/comparisons/?model=loan-default", None),
+    ),
+    Case(
+        "POST monitoring/comparisons/run/",
+        "post",
+        frozenset(MONITORING_WORK),
+        202,
+        lambda w: (
+            "/api/v1/monitoring/comparisons/run/",
+            {"model": "loan-default", "challenger": (w.production(), w.version_in("validated"))[1].pk},
+        ),
+    ),
     Case("GET incidents/", "get", frozenset(STAFF), 200, lambda w: ("/api/v1/incidents/", None)),
     Case("GET incidents/{id}/", "get", frozenset(STAFF), 200, lambda w: (f"/api/v1/incidents/{w.incident()}/", None)),
     Case(

@@ -25,7 +25,10 @@ FIELDS = list(APPLICATION_FIELDS)
 def decision_columns(frame: pd.DataFrame, *, removed: int = 0) -> DecisionColumns:
     columns = DecisionColumns(fields=FIELDS)
     records = frame[FIELDS].astype(object).where(frame[FIELDS].notna(), None).to_dict("records")
-    rows = [(record, START + timedelta(hours=i), bool(y)) for i, (record, y) in enumerate(zip(records, frame[TARGET]))]
+    rows = [
+        (record, START + timedelta(hours=i), bool(y))
+        for i, (record, y) in enumerate(zip(records, frame[TARGET], strict=True))
+    ]
     rows[1:1] = [(None, START, True)] * removed  # retention-cleared decisions
     columns.add(rows)
     return columns
@@ -121,7 +124,7 @@ def test_a_schema_the_parent_fields_cannot_fill_fails_with_a_sentence():
     columns = DecisionColumns(fields=FIELDS)
     frame = labelled_frame(300, seed=2)
     records = frame[FIELDS].drop(columns=["Credit_Score"]).astype(object).to_dict("records")
-    columns.add((r, START, bool(y)) for r, y in zip(records, frame[TARGET]))
+    columns.add((r, START, bool(y)) for r, y in zip(records, frame[TARGET], strict=True))
     with pytest.raises(RetrainingDataError, match="cannot fill the parent version's fields Credit_Score"):
         assemble(
             decisions=columns,

@@ -123,6 +123,10 @@ class ModelVersionAdmin(PortalAdmin, SimpleHistoryAdmin):
             "baseline": _baseline_rows(version.baseline),
             "transitions": version_transitions(version=version),
             "history": version_history_changes(version=version),
+            "retraining_run": RetrainingRun.objects.filter(candidate=version).select_related("parent_version").first(),
+            "retraining_runs": version.retraining_runs.select_related("candidate").order_by("-created_at")[:10],
+            "retraining_runs_url": reverse("admin:governance_retrainingrun_changelist")
+            + f"?registered_model__id__exact={version.registered_model_id}",
             "actions": _action_forms(version, request.user, validations),
         }
         return TemplateResponse(request, "admin/governance/modelversion/model_card.html", context)
@@ -278,7 +282,7 @@ class RetrainingRunAdmin(PortalAdmin):
         "created_at",
         "finished_at",
     ]
-    list_filter = ["registered_model", "trigger", "state", ("created_at", DateRangeFilter)]
+    list_filter = ["registered_model", "parent_version", "trigger", "state", ("created_at", DateRangeFilter)]
     list_select_related = ["registered_model", "parent_version__registered_model", "candidate__registered_model"]
     search_fields = ["reason", "failure"]
     date_hierarchy = "created_at"
@@ -335,16 +339,17 @@ def leaderboard_html(leaderboard: list[dict[str, Any]]) -> str:
     )
     rows = format_html_join(
         "",
-        "<tr><td>{}</td><td>{}{}</td><td>{:.4f}</td><td>{:.4f}</td><td>{:.4f}</td><td>{:.1f}</td><td>{}</td></tr>",
+        "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
         (
             (
                 row["rank"],
                 row["candidate"],
                 " (registered)" if row["winner"] else "",
-                row["cv_roc_auc_mean"],
-                row["cv_roc_auc_std"],
-                row["holdout_roc_auc"],
-                row["training_seconds"],
+                # Formatted here: format_html escapes its arguments to strings first.
+                f"{row['cv_roc_auc_mean']:.4f}",
+                f"{row['cv_roc_auc_std']:.4f}",
+                f"{row['holdout_roc_auc']:.4f}",
+                f"{row['training_seconds']:.1f}",
                 ", ".join(f"{k}={v}" for k, v in sorted(row["params"].items())),
             )
             for row in leaderboard

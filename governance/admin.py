@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from simple_history.admin import SimpleHistoryAdmin
 
 from loanportal.admin import DateRangeFilter, PortalAdmin, streaming_csv_response
@@ -27,7 +28,7 @@ from loanportal.roles import EDIT_MODEL_POLICY
 
 from .errors import WorkflowError
 from .ml.baseline import bin_labels
-from .models import GovernanceEvent, ModelVersion, RegisteredModel, Transition
+from .models import GovernanceEvent, ModelVersion, RegisteredModel, RetrainingPolicy, RetrainingRun, Transition
 from .selectors import (
     audit_trail_rows,
     registered_model_by_pk,
@@ -122,6 +123,10 @@ class ModelVersionAdmin(PortalAdmin, SimpleHistoryAdmin):
             "baseline": _baseline_rows(version.baseline),
             "transitions": version_transitions(version=version),
             "history": version_history_changes(version=version),
+            "retraining_run": RetrainingRun.objects.filter(candidate=version).select_related("parent_version").first(),
+            "retraining_runs": version.retraining_runs.select_related("candidate").order_by("-created_at")[:10],
+            "retraining_runs_url": reverse("admin:governance_retrainingrun_changelist")
+            + f"?registered_model__id__exact={version.registered_model_id}",
             "actions": _action_forms(version, request.user, validations),
         }
         return TemplateResponse(request, "admin/governance/modelversion/model_card.html", context)
@@ -224,3 +229,130 @@ class GovernanceEventAdmin(PortalAdmin):
     list_filter = ["kind", "registered_model", ("created_at", DateRangeFilter)]
     search_fields = ["summary", "actor__username"]
     date_hierarchy = "created_at"
+
+
+@admin.register(RetrainingPolicy)
+class RetrainingPolicyAdmin(PortalAdmin, SimpleHistoryAdmin):
+    """When and on what a model is retrained: Model Approvers edit it, with history; every
+    portal role (Data Scientists among them) reads it."""
+
+    list_display = [
+        "registered_model",
+        "enabled",
+        "drift_inputs_min",
+        "on_performance_incident",
+        "max_model_age_days",
+        "new_outcomes_min",
+        "cooldown_days",
+        "min_labelled_rows",
+        "out_of_time_share",
+        "search_trials",
+        "search_seconds",
+    ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return EDIT_MODEL_POLICY.allows(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return EDIT_MODEL_POLICY.allows(request.user)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        return ["registered_model"] if obj is not None else []
+
+    def save_model(self, request: HttpRequest, obj: RetrainingPolicy, form: ModelForm, change: bool) -> None:
+        history_stamp(
+            obj,
+            reason=f"Retraining policy changed in the admin: {', '.join(form.changed_data) or 'no fields'}",
+            request_id=request_id(request),
+        )
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(RetrainingRun)
+class RetrainingRunAdmin(PortalAdmin):
+    """Retraining runs, read-only for everyone: they are the record of why a candidate exists."""
+
+    list_display = [
+        "id",
+        "registered_model",
+        "parent_version",
+        "trigger",
+        "state",
+        "candidate_link",
+        "created_at",
+        "finished_at",
+    ]
+    list_filter = ["registered_model", "parent_version", "trigger", "state", ("created_at", DateRangeFilter)]
+    list_select_related = ["registered_model", "parent_version__registered_model", "candidate__registered_model"]
+    search_fields = ["reason", "failure"]
+    date_hierarchy = "created_at"
+    fields = (
+        "registered_model",
+        "parent_version",
+        "trigger",
+        "state",
+        "reason",
+        "failure",
+        "candidate_link",
+        "incident_links",
+        "requested_by",
+        "request_id",
+        "data_file",
+        "evidence",
+        "data_summary",
+        "leaderboard_table",
+        "comparison",
+        "created_at",
+        "started_at",
+        "finished_at",
+    )
+    readonly_fields = fields
+
+    @admin.display(description="candidate")
+    def candidate_link(self, run: RetrainingRun) -> str:
+        if run.candidate is None:
+            return "-"
+        url = reverse("admin:governance_modelversion_change", args=[run.candidate.pk])
+        return format_html('<a href="{}">{} ({})</a>', url, run.candidate, run.candidate.state)
+
+    @admin.display(description="incidents")
+    def incident_links(self, run: RetrainingRun) -> str:
+        links = [
+            (reverse("admin:monitoring_incident_change", args=[incident.pk]), incident)
+            for incident in run.incidents.all()
+        ]
+        return format_html_join(", ", '<a href="{}">{}</a>', links) or "-"
+
+    @admin.display(description="leaderboard")
+    def leaderboard_table(self, run: RetrainingRun) -> str:
+        return leaderboard_html(run.leaderboard)
+
+
+def leaderboard_html(leaderboard: list[dict[str, Any]]) -> str:
+    """The candidates of a search as a table (the run page and the model card show it)."""
+    if not leaderboard:
+        return "-"
+    header = format_html_join(
+        "",
+        "<th>{}</th>",
+        ((h,) for h in ("rank", "candidate", "CV ROC-AUC", "± std", "out-of-time ROC-AUC", "seconds", "parameters")),
+    )
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td><td>{}{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+        (
+            (
+                row["rank"],
+                row["candidate"],
+                " (registered)" if row["winner"] else "",
+                # Formatted here: format_html escapes its arguments to strings first.
+                f"{row['cv_roc_auc_mean']:.4f}",
+                f"{row['cv_roc_auc_std']:.4f}",
+                f"{row['holdout_roc_auc']:.4f}",
+                f"{row['training_seconds']:.1f}",
+                ", ".join(f"{k}={v}" for k, v in sorted(row["params"].items())),
+            )
+            for row in leaderboard
+        ),
+    )
+    return format_html("<table><tr>{}</tr>{}</table>", header, rows)

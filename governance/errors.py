@@ -1,6 +1,6 @@
 """Refusals of the registry and workflow services."""
 
-from loanportal.errors import Conflict, Refused, ServiceError
+from loanportal.errors import Conflict, InvalidInput, Refused, ServiceError
 
 
 class WorkflowError(ServiceError):
@@ -13,3 +13,19 @@ class WorkflowRefused(WorkflowError, Refused):
 
 class WorkflowConflict(WorkflowError, Conflict):
     """The version is not in a state that allows the action, or another action won a race."""
+
+
+class RetrainingError(ServiceError):
+    """A retraining that was not started; `message` is meant for a person."""
+
+
+class RetrainingInvalid(RetrainingError, InvalidInput):
+    """Unknown model, no production version, no reason, an unusable data file."""
+
+
+class RetrainingRefused(RetrainingError, Refused):
+    """The caller may not start a retraining."""
+
+
+class RetrainingConflict(RetrainingError, Conflict):
+    """A retraining of the model is already pending or running."""

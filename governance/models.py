@@ -1,4 +1,7 @@
-"""The model registry: registered models, their versions and the audit of every step."""
+"""The model registry: registered models, their versions, the audit of every step, and the
+retraining policy and runs that propose new versions."""
+
+from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, slug_re
@@ -6,7 +9,8 @@ from django.db import models
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from loanportal.audit import AppendOnlyModel
+from loanportal.audit import AppendOnlyError, AppendOnlyModel
+from loanportal.history import RequestIdHistoricalModel
 
 from .ml.fields import PROTECTED_ATTRIBUTES
 
@@ -127,6 +131,16 @@ class ModelVersion(models.Model):
         help_text="Finding or gate id -> {justification, by, at}; written by validate and promote.",
     )
 
+    parent_version = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="retrained_versions",
+        help_text="The production version a retraining run trained this candidate to replace.",
+    )
+
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords()
@@ -217,3 +231,184 @@ class GovernanceEvent(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.summary}"
+
+
+# --- Retraining ----------------------------------------------------------------
+
+
+def default_search_trials() -> int:
+    # Imported when a policy is made, not with the models: the search module loads LightGBM.
+    from .ml.search import DEFAULT_TRIALS
+
+    return DEFAULT_TRIALS
+
+
+def default_search_seconds() -> float:
+    from .ml.search import DEFAULT_SECONDS
+
+    return DEFAULT_SECONDS
+
+
+class RetrainingPolicy(models.Model):
+    """When a registered model's production version is retrained, and on what (README
+    "Retraining"). Created with these defaults the first time its triggers are evaluated;
+    Model Approvers change it in the admin, with history."""
+
+    registered_model = models.OneToOneField(RegisteredModel, on_delete=models.PROTECT, related_name="retraining_policy")
+    enabled = models.BooleanField(default=True, help_text="Off: no trigger starts a run (manual runs still do).")
+    drift_inputs_min = models.PositiveIntegerField(
+        default=3,
+        help_text="Inputs in the act band with a significant chi-square test in one drift window that trigger a "
+        "retraining; 0 turns the trigger off.",
+    )
+    on_performance_incident = models.BooleanField(
+        default=True, help_text="A performance incident opened or raised on the production version triggers one."
+    )
+    max_model_age_days = models.PositiveIntegerField(
+        default=30, help_text="Days in production after which a retraining is due; 0 turns the trigger off."
+    )
+    new_outcomes_min = models.PositiveIntegerField(
+        default=10_000,
+        help_text="Outcomes recorded since the production version's training data ended that trigger a "
+        "retraining; 0 turns the trigger off.",
+    )
+    cooldown_days = models.PositiveIntegerField(
+        default=7, help_text="A trigger this many days after the last run is recorded as skipped."
+    )
+    min_labelled_rows = models.PositiveIntegerField(
+        default=2_000,
+        validators=[MinValueValidator(2)],
+        help_text="Fewer labelled rows than this: the run fails and registers nothing.",
+    )
+    out_of_time_share = models.FloatField(
+        default=0.2,
+        validators=[MinValueValidator(0.01), MaxValueValidator(0.9)],
+        help_text="Share of the labelled decisions, the most recent by decision time, held out (and the same "
+        "stratified share of the training file's rows).",
+    )
+    search_trials = models.PositiveIntegerField(
+        default=default_search_trials,
+        validators=[MinValueValidator(1)],
+        help_text="LightGBM configurations the candidate search cross-validates, the reference one included.",
+    )
+    search_seconds = models.FloatField(
+        default=default_search_seconds,
+        validators=[MinValueValidator(1.0)],
+        help_text="Wall-clock seconds after which the search starts no further configuration.",
+    )
+    history = HistoricalRecords(bases=[RequestIdHistoricalModel])
+
+    class Meta:
+        verbose_name_plural = "retraining policies"
+
+    def __str__(self) -> str:
+        return f"Retraining policy of {self.registered_model}"
+
+
+class RetrainingTrigger(models.TextChoices):
+    DRIFT = "drift", "Input drift"
+    PERFORMANCE_INCIDENT = "performance_incident", "Performance incident"
+    MODEL_AGE = "model_age", "Model age"
+    NEW_OUTCOMES = "new_outcomes", "New outcomes"
+    COMMAND = "command", "Manual (command)"
+    API = "api", "Manual (API)"
+
+
+class RetrainingState(models.TextChoices):
+    PENDING = "pending"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+ACTIVE_RETRAINING_STATES = (RetrainingState.PENDING, RetrainingState.RUNNING)
+FINISHED_RETRAINING_STATES = (RetrainingState.SUCCEEDED, RetrainingState.FAILED, RetrainingState.SKIPPED)
+
+
+class RetrainingRun(models.Model):
+    """One retraining of a registered model's production version: why it started (trigger,
+    reason, evidence), the data it assembled, the candidates it compared and the draft it
+    registered, or the sentence saying why it failed or was skipped.
+
+    `pending -> running -> succeeded | failed | skipped`, only through
+    `governance.retraining.service`. At most one run per model is pending or running (the
+    partial unique constraint, so two beats or two requests at once make one run). A
+    finished run is append-only: `save()` refuses it here and, on PostgreSQL, a trigger
+    refuses any UPDATE of it and every DELETE.
+    """
+
+    registered_model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, related_name="retraining_runs")
+    parent_version = models.ForeignKey(
+        ModelVersion,
+        on_delete=models.PROTECT,
+        related_name="retraining_runs",
+        help_text="The production version when the run started.",
+    )
+    trigger = models.CharField(max_length=32, choices=RetrainingTrigger.choices)
+    reason = models.TextField()
+    evidence = models.JSONField(default=dict, blank=True, help_text="Incident ids, monitoring run ids, counts, dates.")
+    state = models.CharField(
+        max_length=16, choices=RetrainingState.choices, default=RetrainingState.PENDING, editable=False
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for runs the daily triggers started.",
+    )
+    request_id = models.CharField(max_length=64, blank=True)
+    data_file = models.CharField(
+        max_length=500, blank=True, help_text="A labelled CSV given to a manual run in place of the parent's file."
+    )
+    data_summary = models.JSONField(
+        default=dict, blank=True, help_text="Rows per source, time span, class balance, SHA-256 of the table."
+    )
+    leaderboard = models.JSONField(
+        default=list, blank=True, help_text="Per candidate: parameters, CV ROC-AUC mean and std, OOT AUC, seconds."
+    )
+    comparison = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="Champion vs candidate on the out-of-time holdout: AUCs, DeLong difference, Brier scores.",
+    )
+    failure = models.TextField(blank=True, help_text="Why the run failed or was skipped.")
+    candidate = models.OneToOneField(
+        ModelVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="retraining_run",
+        help_text="The draft version the run registered.",
+    )
+    incidents = models.ManyToManyField(
+        "monitoring.Incident", blank=True, related_name="retraining_runs", help_text="Incidents that triggered it."
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["registered_model"],
+                condition=models.Q(state__in=["pending", "running"]),
+                name="one_active_retraining_per_model",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Retraining #{self.pk} of {self.registered_model} ({self.state})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            stored = type(self).objects.filter(pk=self.pk).values_list("state", flat=True).first()
+            if stored in FINISHED_RETRAINING_STATES:
+                raise AppendOnlyError(f"Retraining run #{self.pk} is {stored}: a finished run cannot be changed.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise AppendOnlyError("Retraining runs are part of the audit trail and cannot be deleted.")

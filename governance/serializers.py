@@ -7,7 +7,7 @@ from rest_framework import serializers
 
 from loanportal.serializer_fields import StrictCharField
 
-from .models import ModelVersion, RegisteredModel, Transition, VersionState
+from .models import ModelVersion, RegisteredModel, RetrainingRun, Transition, VersionState
 
 
 class TransitionSerializer(serializers.ModelSerializer):
@@ -83,3 +83,19 @@ class TransitionRequestSerializer(serializers.Serializer):
         help_text="Finding id (validate) or fairness gate id such as FAIRNESS:Gender (promote, rollback) "
         "-> written justification.",
     )
+
+
+class RetrainRequestSerializer(serializers.Serializer):
+    reason = StrictCharField(max_length=4000, help_text="Why the model is retrained; kept on the run.")
+
+
+class RetrainingRunSerializer(serializers.ModelSerializer):
+    model = serializers.CharField(source="registered_model.name")
+    requested_by = serializers.CharField(source="requested_by.username", allow_null=True, default=None)
+
+    class Meta:
+        model = RetrainingRun
+        fields = [
+            "id", "model", "parent_version", "trigger", "reason", "state", "evidence", "requested_by",
+            "request_id", "candidate", "failure", "created_at",
+        ]  # fmt: skip

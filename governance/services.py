@@ -59,9 +59,16 @@ def registered_model_get_or_create(*, name: str) -> RegisteredModel:
 
 
 def model_version_register(
-    *, registered_model: RegisteredModel, result: TrainingResult, author: User, request_id: str = ""
+    *,
+    registered_model: RegisteredModel,
+    result: TrainingResult,
+    author: User,
+    request_id: str = "",
+    parent_version: ModelVersion | None = None,
+    comment: str = "",
 ) -> ModelVersion:
-    """Store the artifact and register it as the model's next version, in `draft`."""
+    """Store the artifact and register it as the model's next version, in `draft`
+    (`parent_version`: the production version a retraining trained it to replace)."""
     path, sha256, size = write_artifact(settings.MODEL_ARTIFACT_DIR, registered_model.name, result.document)
     with transaction.atomic():
         RegisteredModel.objects.select_for_update(no_key=True).get(pk=registered_model.pk)  # serialises numbering
@@ -82,6 +89,7 @@ def model_version_register(
             findings=result.findings,
             experiment=result.experiment,
             calibration=result.calibration,
+            parent_version=parent_version,
             created_by=author,
         )
         history_stamp(version, reason="Registered by the training pipeline", user=author)
@@ -92,7 +100,7 @@ def model_version_register(
             "",
             VersionState.DRAFT,
             author,
-            comment=f"Trained on {result.training_data['file']} ({result.training_data['rows']} rows)",
+            comment=comment or f"Trained on {result.training_data['file']} ({result.training_data['rows']} rows)",
             request_id=request_id,
         )
     return version

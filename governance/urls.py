@@ -6,6 +6,7 @@ from .workflow import WORKFLOW_ACTIONS
 urlpatterns: list[URLPattern | URLResolver] = [
     path("models/", views.RegisteredModelList.as_view(), name="model-list"),
     path("models/<slug:name>/", views.RegisteredModelDetail.as_view(), name="model-detail"),
+    path("models/<slug:name>/retrain/", views.ModelRetrain.as_view(), name="model-retrain"),
     path("models/<slug:name>/versions/", views.RegisteredModelVersionList.as_view(), name="model-versions"),
     path("versions/<int:pk>/", views.VersionDetail.as_view(), name="version-detail"),
     *(

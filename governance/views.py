@@ -12,13 +12,16 @@ from rest_framework.views import APIView
 
 from loanportal.authentication import signed_in_user
 from loanportal.middleware import request_id
-from loanportal.permissions import CanReadRegistry
+from loanportal.permissions import CanReadRegistry, CanRequestRetraining
 from loanportal.schema import refusal_responses
 
-from .models import ModelVersion, RegisteredModel
+from .models import ModelVersion, RegisteredModel, RetrainingTrigger
+from .retraining.service import retraining_request
 from .selectors import model_version_details, model_version_list, registered_model_get, registered_model_list
 from .serializers import (
     RegisteredModelSerializer,
+    RetrainingRunSerializer,
+    RetrainRequestSerializer,
     TransitionRequestSerializer,
     VersionDetailSerializer,
     VersionSummarySerializer,
@@ -117,3 +120,40 @@ class VersionTransition(APIView):
         )
         version = model_version_details().get(pk=pk)
         return Response(VersionDetailSerializer(version).data, status=status.HTTP_200_OK)
+
+
+class ModelRetrain(APIView):
+    """Start a retraining of the model's production version (Data Scientists)."""
+
+    permission_classes = [CanRequestRetraining]
+
+    @extend_schema(
+        summary="Retrain a model's production version",
+        request=RetrainRequestSerializer,
+        responses={
+            202: RetrainingRunSerializer,
+            **refusal_responses(
+                400,
+                403,
+                409,
+                meanings={
+                    400: "Unknown model, no version in production, or an empty reason. Nothing is started.",
+                    403: "Only a Data Scientist may start a retraining.",
+                    409: "A retraining of the model is already pending or running.",
+                },
+            ),
+        },
+        examples=[OpenApiExample("Retrain", value={"reason": "Credit policy changed in March."}, request_only=True)],
+    )
+    def post(self, request: Request, name: str) -> Response:
+        body = RetrainRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        run = retraining_request(
+            model_name=name,
+            reason=body.validated_data["reason"],
+            trigger=RetrainingTrigger.API,
+            requested_by=signed_in_user(request),
+            request_id=request_id(request),
+            queue=True,
+        )
+        return Response(RetrainingRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)

@@ -85,3 +85,6 @@ READ_MONITORING = Capability((Role.DATA_SCIENTIST, Role.MODEL_VALIDATOR, Role.MO
 WORK_MONITORING = Capability((Role.DATA_SCIENTIST, Role.MODEL_VALIDATOR, Role.MODEL_APPROVER))
 # The bands and bounds incidents are judged against are second line's to set.
 EDIT_MONITORING_POLICY = Capability((Role.MODEL_VALIDATOR, Role.MODEL_APPROVER))
+# Starting a retraining of a model by hand (a trigger starts one on its own); the candidate
+# is a draft that goes through the same four-eyes workflow.
+REQUEST_RETRAINING = Capability((Role.DATA_SCIENTIST,))

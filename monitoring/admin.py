@@ -91,6 +91,7 @@ class IncidentAdmin(PortalAdmin):
         "resolved_by",
         "resolved_at",
         "resolution_note",
+        "retraining",
         "history_table",
     )
     readonly_fields = fields
@@ -113,6 +114,21 @@ class IncidentAdmin(PortalAdmin):
         # A data-quality incident opens the page at its field's panel.
         anchor = data_quality_anchor(incident.subject) if incident.kind == IncidentKind.DATA_QUALITY else ""
         return monitoring_page_link(incident.model_version, anchor)
+
+    @admin.display(description="retraining")
+    def retraining(self, incident: Incident) -> str:
+        """The retraining runs this incident triggered and the candidates they registered."""
+        runs = incident.retraining_runs.select_related("candidate__registered_model").order_by("created_at")
+        rows = []
+        for run in runs:
+            url = reverse("admin:governance_retrainingrun_change", args=[run.pk])
+            if run.candidate is None:
+                candidate = format_html("{}", run.failure or "no candidate yet")
+            else:
+                card = reverse("admin:governance_modelversion_change", args=[run.candidate.pk])
+                candidate = format_html('candidate <a href="{}">{}</a> ({})', card, run.candidate, run.candidate.state)
+            rows.append(format_html('<a href="{}">Retraining run #{}</a> {}: {}', url, run.pk, run.state, candidate))
+        return format_html_join("", "<div>{}</div>", ((row,) for row in rows)) or "-"
 
     @admin.display(description="history")
     def history_table(self, incident: Incident) -> str:

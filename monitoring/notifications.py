@@ -17,6 +17,7 @@ secret token, so it is never logged.
 import json
 import logging
 import urllib.request
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.conf import settings
@@ -59,11 +60,18 @@ def _message(incident: "Incident", event: str, previous_severity: str | None) ->
 def incident_notify(*, incident: "Incident", event: str, previous_severity: str | None = None) -> None:
     """Send the incident by email and webhook, as configured; log failures, raise nothing."""
     subject, body = _message(incident, event, previous_severity)
-    if settings.MONITORING_NOTIFY_EMAILS:
+    channels_send(subject=subject, body=body, about=f"incident #{incident.pk} ({event})")
+
+
+def channels_send(*, subject: str, body: str, about: str, extra_emails: Sequence[str] = ()) -> None:
+    """Send a message through the incident channels (the configured emails, plus
+    `extra_emails`, and the webhook); log failures under `about`, raise nothing."""
+    recipients = list(dict.fromkeys([*settings.MONITORING_NOTIFY_EMAILS, *extra_emails]))
+    if recipients:
         try:
-            send_mail(subject, body, None, list(settings.MONITORING_NOTIFY_EMAILS))
+            send_mail(subject, body, None, recipients)
         except Exception:
-            logger.exception("Could not email incident #%s (%s)", incident.pk, event)
+            logger.exception("Could not email %s", about)
     if settings.MONITORING_WEBHOOK_URL.startswith(("https://", "http://")):
         request = urllib.request.Request(
             settings.MONITORING_WEBHOOK_URL,
@@ -77,4 +85,4 @@ def incident_notify(*, incident: "Incident", event: str, previous_severity: str 
                 response.read()
         except Exception as exc:
             reason = getattr(exc, "code", None) or getattr(exc, "reason", None) or type(exc).__name__
-            logger.warning("Could not post incident #%s (%s) to the webhook: %s", incident.pk, event, reason)
+            logger.warning("Could not post %s to the webhook: %s", about, reason)

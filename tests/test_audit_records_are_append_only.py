@@ -13,6 +13,7 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from psycopg2 import sql as pg_sql
 
+from governance.models import RetrainingPolicy
 from loanportal.audit import AppendOnlyError, AppendOnlyModel, audit_models
 from monitoring import rules
 from monitoring.comparisons import comparison_create, comparison_request_check
@@ -31,6 +32,7 @@ REWRITES = {
     "governance_governanceevent": "summary = 'rewritten'",
     "governance_historicalmodelversion": "history_change_reason = 'rewritten'",
     "governance_historicalregisteredmodel": "history_change_reason = 'rewritten'",
+    "governance_historicalretrainingpolicy": "history_change_reason = 'rewritten'",
     "predictions_decisionlog": "probability = 0.01",
     "predictions_outcome": "defaulted = NOT defaulted",
     "predictions_refusedapplication": "request_id = 'rewritten'",
@@ -51,8 +53,9 @@ APPEND_ONLY_MODELS = [m for m in AUDIT_MODELS if issubclass(m, AppendOnlyModel)]
 @pytest.fixture
 def audit_rows(production_version, challenger_version, log_decisions, api_client_user):
     """At least one row in every audit table: the workflow's transitions and history, a
-    provisioning event, decisions with outcomes, a refused application, one run of each
-    job, an incident, a challenger comparison."""
+    retraining policy's history, a provisioning event, decisions with outcomes, a refused
+    application, one run of each job, an incident, a challenger comparison."""
+    RetrainingPolicy.objects.create(registered_model=production_version.registered_model)
     log_decisions(production_version, applications(600, seed=11), at=WINDOW_START, defaulted=[False, True] * 300)
     refused_applications_record(
         version=production_version, client=api_client_user, request_id="r", errors={"x": "unknown field"}, batch=False

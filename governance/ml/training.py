@@ -183,6 +183,9 @@ def train(
     )
     training_data = {
         "file": Path(dataset.path).name,
+        # Where the file was read, so a retraining can include it again (when it is still
+        # there with this SHA-256).
+        "path": str(Path(dataset.path).resolve()),
         "sha256": dataset.sha256,
         "rows": int(len(frame)),
         "class_balance": {"0": int((y == 0).sum()), "1": int((y == 1).sum())},

@@ -224,6 +224,9 @@ SPECTACULAR_SETTINGS = {
         "MonitoringRunStatusEnum": "monitoring.models.RunStatus",
         "IncidentKindEnum": "monitoring.models.IncidentKind",
         "IncidentStatusEnum": "monitoring.models.IncidentStatus",
+        "RetrainingTriggerEnum": "governance.models.RetrainingTrigger",
+        "RetrainingStateEnum": "governance.models.RetrainingState",
+        "MonitoringTriggerEnum": "monitoring.models.Trigger",
     },
 }
 # Each web worker remembers a valid API token's user and roles this many seconds, saving a

@@ -128,6 +128,14 @@ CASES = [
         200,
         lambda w: (f"/api/v1/versions/{w.production().pk}/", None),
     ),
+    # A retraining proposes a draft: Data Scientists start one; everyone else is refused.
+    Case(
+        "POST models/{name}/retrain/",
+        "post",
+        frozenset({DS}),
+        202,
+        lambda w: ("/api/v1/models/loan-default/retrain/", {"reason": "In the role matrix test."}),
+    ),
     # The workflow: one role per step; compliance and API clients change nothing.
     action("submit", "draft", {DS}),
     action("validate", "submitted", {MV}),

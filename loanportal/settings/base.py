@@ -46,6 +46,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "loanportal.middleware.RequestIdMiddleware",
+    # Inside the request id (so its header is copied) and outside everything that answers.
+    "loanportal.middleware.ApiJsonErrorsMiddleware",
     # A database outage becomes a quick JSON 503 (still counted by the metrics above).
     "loanportal.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -44,6 +44,8 @@ class DecisionRow(NamedTuple):
     reason_codes: list[dict[str, Any]]
     latency_ms: float
     created_at: datetime
+    # Only `predictions.demo` writes demo rows; the API's are never.
+    demo: bool = False
 
 
 # Columns in DecisionRow order.
@@ -63,6 +65,7 @@ _FIELDS = [
         "reason_codes",
         "latency_ms",
         "created_at",
+        "demo",
     )
 ]
 _TABLE = DecisionLog._meta.db_table
@@ -101,6 +104,7 @@ def _copy_lines(rows: Iterable[DecisionRow]) -> Iterator[str]:
                     _text(_json(row.reason_codes)),
                     repr(row.latency_ms),
                     stamp,
+                    "t" if row.demo else "f",
                 )
             )
             + "\n"

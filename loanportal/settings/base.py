@@ -242,6 +242,10 @@ MODEL_ARTIFACT_DIR = Path(env.str("MODEL_ARTIFACT_DIR", default=str(BASE_DIR / "
 DEFAULT_MODEL_NAME = env.str("DEFAULT_MODEL_NAME", default="loan-default")
 # `bootstrap_demo` creates users with published passwords; only allowed where this is on.
 DEMO_MODE = env.bool("DEMO_MODE", default=False)
+# The demo's past (`monitoring.demo`) writes decisions dated in the past, marked as demo
+# data; `predictions.demo.demo_decisions_backdate` refuses unless this is on. Not read from
+# the environment: only the local and test settings turn it on, production never.
+DEMO_BACKDATED_DECISIONS = False
 
 LOGGING = {
     "version": 1,

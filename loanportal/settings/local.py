@@ -6,4 +6,5 @@ from .base import env
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # Local only: production.py has no default and refuses to start without one.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="local-development-only-not-a-secret")
+DEMO_BACKDATED_DECISIONS = True
 DEMO_MODE = env.bool("DEMO_MODE", default=True)

@@ -128,6 +128,8 @@ def test_bootstrap_demo_reaches_production_through_the_workflow_once(demo_csv):
     ]
     token = Token.objects.get(user__username="api-client").key
     assert f"API token of api-client: {token}" in first
+    for name in ("author", "validator", "approver", "compliance"):
+        assert f"API token of {name}: {Token.objects.get(user__username=name).key}" in first
 
     second = run("bootstrap_demo", "--data", str(demo_csv), "--history-days", "4")
     # The production version and the candidate waiting for validation, each trained once.

@@ -72,7 +72,7 @@ class Command(BaseCommand):
         )
         for line in demo_history_build(context=context):
             self.stdout.write(line)
-        token = api_token_issue(user=users["api-client"])
+        tokens = {name: api_token_issue(user=user) for name, user in users.items()}
 
         self.stdout.write(
             f"Production model: {version} (version id {version.pk}, holdout ROC-AUC {version.metrics['roc_auc']:.4f})"
@@ -81,7 +81,9 @@ class Command(BaseCommand):
         self.stdout.write(f"  admin / {demo_password('admin')} / superuser (no workflow role)")
         for name, role in DEMO_ROLES.items():
             self.stdout.write(f"  {name} / {demo_password(name)} / {role}")
-        self.stdout.write(f"API token of api-client: {token}")
+        self.stdout.write("API tokens (Authorization: Token <token>):")
+        for name, token in tokens.items():
+            self.stdout.write(f"  API token of {name}: {token}")
 
     def _demo_csv(self) -> str:
         """The generated training data, written on first use."""

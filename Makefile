@@ -25,7 +25,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 	$(BIN)/python manage.py bootstrap_demo
-	@echo "Portal admin: http://127.0.0.1:$(PORT)/admin/   API docs: http://127.0.0.1:$(PORT)/api/docs/"
+	@echo "Portal: http://127.0.0.1:$(PORT)/   admin: http://127.0.0.1:$(PORT)/admin/   API docs: http://127.0.0.1:$(PORT)/api/docs/"
 	@bash -c 'trap "kill 0" EXIT; \
 		$(BIN)/gunicorn loanportal.wsgi -c loanportal/gunicorn.conf.py --bind 127.0.0.1:$(PORT) & \
 		$(BIN)/celery -A loanportal worker --concurrency 1 --loglevel INFO & \

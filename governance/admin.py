@@ -45,6 +45,8 @@ MODEL_FILTER = "version__registered_model__id__exact"
 admin.site.site_header = "Loan Model Governance Portal"
 admin.site.site_title = "Loan Model Governance"
 admin.site.index_title = "Models, decisions and monitoring"
+# "View site" leads to the front page (`loanportal.views.front_page`).
+admin.site.site_url = "/"
 
 
 @admin.register(RegisteredModel)

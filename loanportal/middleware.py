@@ -1,9 +1,11 @@
 """Request-wide plumbing: every request carries an id that audit records and logs share,
-and a database outage answers a JSON 503 instead of an error page."""
+a database outage answers a JSON 503 instead of an error page, and every error under
+`/api/` is JSON."""
 
 import logging
 import re
 from collections.abc import Callable
+from http import HTTPStatus
 
 from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -63,3 +65,49 @@ class DatabaseUnavailableMiddleware:
             status=503,
             headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
         )
+
+
+API_PREFIX = "/api/"
+# What an API client reads for the errors Django (not DRF) answers; any other status gets
+# its standard phrase.
+API_ERROR_DETAIL = {
+    404: "Not found.",  # what DRF answers for an unknown id, so clients see one text
+    500: "Internal server error; the error was logged.",
+}
+
+
+def _status_phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase + "."
+    except ValueError:
+        return f"HTTP error {status}."
+
+
+class ApiJsonErrorsMiddleware:
+    """Under `/api/`, an error that Django answers instead of DRF becomes JSON in the API's
+    `{detail, errors}` shape (`loanportal.exceptions`): an unknown URL or an id the URL
+    pattern refuses (404), a method a plain Django view does not take (405), an uncaught
+    exception (500), also when `DEBUG` shows its technical pages. DRF's own errors are JSON
+    already and pass through; the admin and the other pages keep their HTML."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            not request.path.startswith(API_PREFIX)
+            or response.status_code < 400
+            or response.get("Content-Type", "").startswith("application/json")
+        ):
+            return response
+        status = response.status_code
+        if status == 405:
+            detail = f'Method "{request.method}" not allowed.'
+        else:
+            detail = API_ERROR_DETAIL.get(status) or _status_phrase(status)
+        reshaped = JsonResponse({"detail": detail, "errors": {}}, status=status)
+        for header in ("Allow", "Retry-After", "X-Request-ID"):
+            if header in response:
+                reshaped[header] = response[header]
+        return reshaped

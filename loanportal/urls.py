@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from . import views
 
 urlpatterns = [
+    path("", views.front_page, name="front-page"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("governance.urls")),
     path("api/v1/", include("predictions.urls")),
@@ -16,6 +17,4 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
 ]
-
-handler404 = "loanportal.views.page_not_found"
-handler500 = "loanportal.views.server_error"
+# Errors under /api/ are JSON whatever answers them: `loanportal.middleware.ApiJsonErrorsMiddleware`.

@@ -1,4 +1,4 @@
-"""Operations endpoints: liveness, readiness, Prometheus metrics, JSON error pages for the API.
+"""The front page and the operations endpoints: liveness, readiness, Prometheus metrics.
 
 `/health/` and `/metrics` need no credentials and are not throttled: orchestrators and
 Prometheus call them. `/metrics` tells how the portal is used, so expose it on the internal
@@ -14,7 +14,7 @@ import kombu
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views import defaults
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from prometheus_client import CONTENT_TYPE_LATEST
@@ -103,21 +103,11 @@ def metrics(request: HttpRequest) -> HttpResponse:
     return HttpResponse(metrics_exposition(), content_type=CONTENT_TYPE_LATEST)
 
 
-def _is_api(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/")
-
-
-def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
-    """API clients get JSON for an unknown URL (e.g. a malformed prediction id), people HTML."""
-    if _is_api(request):
-        return JsonResponse({"detail": "Not found.", "errors": {}}, status=404)
-    return defaults.page_not_found(request, exception)
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    if _is_api(request):
-        return JsonResponse({"detail": "Internal server error; the error was logged.", "errors": {}}, status=500)
-    return defaults.server_error(request)
+@require_GET
+def front_page(request: HttpRequest) -> HttpResponse:
+    """`/`: where a newcomer lands (and the admin's "View site" leads): links to the admin,
+    the API docs and the operations endpoints."""
+    return render(request, "front_page.html", {"model_name": settings.DEFAULT_MODEL_NAME})
 
 
 class ReadinessCollector(Collector):

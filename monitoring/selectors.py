@@ -8,6 +8,7 @@ the caller.
 """
 
 import io
+import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from django.db import connection
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.fields.json import KT
 from django.db.models.functions import Coalesce
+from django_celery_beat.models import PeriodicTask
 from psycopg2 import sql
 
 from governance.models import ModelVersion, RegisteredModel, VersionState
@@ -52,6 +54,24 @@ VectorConsumer = Callable[[np.ndarray, np.ndarray], None]
 
 
 # --- Versions and runs -----------------------------------------------------------
+
+
+SCHEDULE_TASK = "monitoring.runs_schedule"
+
+
+def scheduled_window_hours(*, kind: str) -> int | None:
+    """The `window_hours` of the enabled beat schedule rows (`monitoring.runs_schedule`) of
+    job `kind`, as an admin may have changed them; the shortest when there are several, None
+    when there is none."""
+    hours = []
+    for kwargs in PeriodicTask.objects.filter(task=SCHEDULE_TASK, enabled=True).values_list("kwargs", flat=True):
+        try:
+            parsed = json.loads(kwargs or "{}")
+        except ValueError:
+            continue  # a row the admin broke: beat cannot run it either
+        if isinstance(parsed, dict) and parsed.get("kind") == kind and isinstance(parsed.get("window_hours"), int):
+            hours.append(parsed["window_hours"])
+    return min(hours, default=None)
 
 
 def monitoring_policy(*, registered_model: RegisteredModel) -> MonitoringPolicy:

@@ -37,6 +37,7 @@ EXPORT_COLUMNS = {
     "latency_ms": "latency_ms",
     "inputs": "inputs",
     "inputs_removed_at": "inputs_removed_at",
+    "demo": "demo",
 }
 EXPORT_ROWS_PER_FETCH = 2000
 
@@ -56,12 +57,22 @@ class DecisionAuditAdmin(PortalAdmin):
 
 @admin.register(DecisionLog)
 class DecisionLogAdmin(DecisionAuditAdmin):
-    list_display = ("created_at", "decision", "probability", "risk_band", "model_version", "client", "request_id")
+    list_display = (
+        "created_at",
+        "decision",
+        "probability",
+        "risk_band",
+        "model_version",
+        "client",
+        "request_id",
+        "demo",
+    )
     list_filter = (
         ("model_version", admin.RelatedOnlyFieldListFilter),
         "decision",
         ("created_at", DateRangeFilter),
         ("client", admin.RelatedOnlyFieldListFilter),
+        "demo",
     )
     list_select_related = ("model_version__registered_model", "client")
     search_fields = ("=request_id",)
@@ -81,6 +92,7 @@ class DecisionLogAdmin(DecisionAuditAdmin):
         "latency_ms",
         "inputs",
         "inputs_removed_at",
+        "demo",
     )
 
     def get_urls(self) -> list[URLPattern]:

@@ -1,6 +1,6 @@
 """Refusals of the prediction services."""
 
-from loanportal.errors import Conflict, InvalidInput, NotFound, Unavailable
+from loanportal.errors import Conflict, InvalidInput, NotFound, Refused, Unavailable
 
 
 class InvalidApplication(InvalidInput):
@@ -31,3 +31,7 @@ class InvalidOutcome(InvalidInput):
 
 class OutcomeConflict(Conflict):
     """A different outcome is already recorded; outcomes are recorded once."""
+
+
+class BackdatingRefused(Refused):
+    """Backdated (demo) decisions were asked for where the settings do not allow them."""

@@ -42,6 +42,11 @@ class DecisionLog(AppendOnlyModel):
     latency_ms = models.FloatField(help_text="Validation, scoring and logging time inside the portal.")
     created_at = models.DateTimeField(default=timezone.now)
     inputs_removed_at = models.DateTimeField(null=True, blank=True, help_text="When retention cleared the inputs.")
+    demo = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text="Demo data: written, backdated, by the demo bootstrap (`predictions.demo`), never by the API.",
+    )
 
     clearable_fields = ("inputs", "features", "inputs_removed_at")
 

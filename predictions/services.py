@@ -20,6 +20,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from governance.ml.scorer import ModelScorer
 from governance.models import EventKind, GovernanceEvent, ModelVersion
 from loanportal.ids import uuid7
 from loanportal.metrics import DECISIONS_BY_BAND, PREDICTIONS, REFUSED_APPLICATIONS
@@ -57,8 +58,33 @@ def _decide(
     created_at: datetime,
 ) -> list[DecisionRow]:
     """Score validated applications and build their log rows (declines with reasons)."""
-    version, scorer = serving.version, serving.scorer
-    encoded = scorer.encoder.encode_records(applications)
+    return decision_rows_score(
+        version=serving.version,
+        scorer=serving.scorer,
+        applications=applications,
+        encoded=serving.scorer.encoder.encode_records(applications),
+        client=client,
+        request_id=request_id,
+        received_at=received_at,
+        created_at=[created_at] * len(applications),
+    )
+
+
+def decision_rows_score(
+    *,
+    version: ModelVersion,
+    scorer: ModelScorer,
+    applications: Sequence[dict[str, Any]],
+    encoded: np.ndarray,
+    client: User,
+    request_id: str,
+    received_at: float,
+    created_at: Sequence[datetime],
+    demo: bool = False,
+) -> list[DecisionRow]:
+    """The log rows of applications already encoded by `version`'s schema: probabilities,
+    decisions at its threshold, risk bands, and reason codes for the declines. Shared by
+    the API and the demo's past (`predictions.demo`), so both decide alike."""
     matrix = scorer.encoder.model_matrix(encoded)
     probabilities = scorer.probabilities(matrix)
     declined = probabilities >= version.threshold
@@ -88,10 +114,11 @@ def _decide(
             band,
             reason_codes,
             latency_ms,
-            created_at,
+            at,
+            demo,
         )
-        for application, vector, probability, decision, band, reason_codes in zip(
-            applications, vectors, probabilities.tolist(), decisions, bands, reasons, strict=True
+        for application, vector, probability, decision, band, reason_codes, at in zip(
+            applications, vectors, probabilities.tolist(), decisions, bands, reasons, created_at, strict=True
         )
     ]
 

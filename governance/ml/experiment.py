@@ -8,7 +8,9 @@ import os
 import platform
 import resource
 import shutil
-import subprocess  # nosec B404: runs git with fixed arguments, never a shell
+
+# bandit B404: runs git with fixed arguments, never a shell.
+import subprocess  # nosec B404
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -32,7 +34,8 @@ def source_commit() -> str:
     if git is None:
         return UNKNOWN_COMMIT
     try:
-        done = subprocess.run(  # nosec B603: fixed arguments, no shell
+        # bandit B603: fixed arguments, no shell.
+        done = subprocess.run(  # nosec B603
             [git, "rev-parse", "HEAD"],
             cwd=Path(__file__).resolve().parent,
             capture_output=True,

@@ -46,6 +46,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "loanportal.middleware.RequestIdMiddleware",
+    # Inside the request id (so its header is copied) and outside everything that answers.
+    "loanportal.middleware.ApiJsonErrorsMiddleware",
     # A database outage becomes a quick JSON 503 (still counted by the metrics above).
     "loanportal.middleware.DatabaseUnavailableMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -243,6 +245,10 @@ MODEL_ARTIFACT_DIR = Path(env.str("MODEL_ARTIFACT_DIR", default=str(BASE_DIR / "
 DEFAULT_MODEL_NAME = env.str("DEFAULT_MODEL_NAME", default="loan-default")
 # `bootstrap_demo` creates users with published passwords; only allowed where this is on.
 DEMO_MODE = env.bool("DEMO_MODE", default=False)
+# The demo's past (`monitoring.demo`) writes decisions dated in the past, marked as demo
+# data; `predictions.demo.demo_decisions_backdate` refuses unless this is on. Not read from
+# the environment: only the local and test settings turn it on, production never.
+DEMO_BACKDATED_DECISIONS = False
 
 LOGGING = {
     "version": 1,

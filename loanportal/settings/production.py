@@ -20,3 +20,5 @@ CSRF_COOKIE_SECURE = True
 X_FRAME_OPTIONS = "DENY"
 # Orchestrator probes and the Prometheus scraper talk plain HTTP inside the cluster.
 SECURE_REDIRECT_EXEMPT = [r"^health/$", r"^ready/$", r"^metrics$"]
+# Production never writes backdated demo decisions, whatever the environment says.
+DEMO_BACKDATED_DECISIONS = False

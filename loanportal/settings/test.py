@@ -5,6 +5,7 @@ from .base import *  # noqa: F403
 # The test settings are never deployed, so a fixed key is fine here (bandit B105).
 SECRET_KEY = "test-only-not-a-secret"  # nosec B105
 DEBUG = False
+DEMO_BACKDATED_DECISIONS = True
 DEMO_MODE = True
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 STORAGES = {

@@ -15,6 +15,7 @@ from ..incidents import incident_record_job_failure
 from ..jobs import JOBS
 from ..models import JobKind, MonitoringRun, RunStatus, Trigger
 from ..runs import monitoring_run_execute, monitoring_window_request
+from ..selectors import scheduled_window_hours
 from ..serializers import RunDetailSerializer
 
 JOB_HELP = (
@@ -30,14 +31,13 @@ class JobCommand(BaseCommand):
     kind: JobKind
 
     def add_arguments(self, parser: ArgumentParser) -> None:
-        default_hours = JOBS[self.kind].window_hours
         parser.add_argument("--model", required=True, help="Registered model name, e.g. loan-default.")
         parser.add_argument(
             "--window-hours",
             type=int,
-            default=default_hours,
-            help=f"Window length in hours (default {default_hours}); the window ends at the start of "
-            "the current hour (UTC), or at --end.",
+            help="Window length in hours (default: the window_hours of this job's enabled beat schedule, "
+            f"else {JOBS[self.kind].window_hours}); the window ends at the start of the current hour (UTC), "
+            "or at --end.",
         )
         parser.add_argument(
             "--end",
@@ -45,12 +45,19 @@ class JobCommand(BaseCommand):
             help="End of the window, on the hour with a time zone (e.g. 2026-11-21T10:00:00+00:00), for a past window.",
         )
 
+    def _window_hours(self, given: int | None) -> int:
+        # Read when the command runs, not when its parser is built: `--help` needs no database.
+        if given is not None:
+            return given
+        scheduled = scheduled_window_hours(kind=self.kind)
+        return JOBS[self.kind].window_hours if scheduled is None else scheduled
+
     def handle(self, *args: Any, **options: Any) -> None:
         try:
             requested = monitoring_window_request(
                 kind=self.kind,
                 model_name=options["model"],
-                hours=options["window_hours"],
+                hours=self._window_hours(options["window_hours"]),
                 end=options["end"],
                 trigger=Trigger.COMMAND,
                 queue=False,

@@ -115,8 +115,8 @@ def test_generate_demo_data_writes_the_requested_rows(tmp_path):
 
 @pytest.mark.django_db
 def test_bootstrap_demo_reaches_production_through_the_workflow_once(demo_csv):
-    first = run("bootstrap_demo", "--data", str(demo_csv))
-    version = ModelVersion.objects.get()
+    first = run("bootstrap_demo", "--data", str(demo_csv), "--history-days", "4")
+    version = ModelVersion.objects.get(version=1)
     assert version.state == VersionState.PRODUCTION
     steps = list(version.transitions.order_by("created_at", "id").values_list("action", "actor__username"))
     assert steps == [
@@ -128,9 +128,12 @@ def test_bootstrap_demo_reaches_production_through_the_workflow_once(demo_csv):
     ]
     token = Token.objects.get(user__username="api-client").key
     assert f"API token of api-client: {token}" in first
+    for name in ("author", "validator", "approver", "compliance"):
+        assert f"API token of {name}: {Token.objects.get(user__username=name).key}" in first
 
-    second = run("bootstrap_demo", "--data", str(demo_csv))
-    assert ModelVersion.objects.count() == 1
+    second = run("bootstrap_demo", "--data", str(demo_csv), "--history-days", "4")
+    # The production version and the candidate waiting for validation, each trained once.
+    assert ModelVersion.objects.count() == 2
     assert "Training" not in second and token in second
 
 

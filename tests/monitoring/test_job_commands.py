@@ -71,3 +71,27 @@ def test_an_unknown_model_or_a_window_off_the_hour_is_refused(production_version
         run("run_drift", "--model", "nope")
     with pytest.raises(CommandError, match="on the hour"):
         run("run_drift", "--model", "loan-default", "--end", "2026-03-02T10:30:00+00:00")
+
+
+def _drift_schedule():
+    from django_celery_beat.models import PeriodicTask
+
+    return PeriodicTask.objects.get(task="monitoring.runs_schedule", kwargs__contains='"kind": "drift"')
+
+
+def test_window_hours_defaults_to_the_stored_schedule_of_the_job(production_version, log_decisions):
+    from django_celery_beat.models import PeriodicTask
+
+    assert run("run_drift", "--model", "loan-default", *END)["window_start"] == "2026-03-02T09:00:00Z"
+    schedule = _drift_schedule()
+    schedule.kwargs = json.dumps({"kind": "drift", "window_hours": 24})
+    schedule.save()
+    assert run("run_drift", "--model", "loan-default", *END)["window_start"] == "2026-03-01T10:00:00Z"
+    # Given on the command line, the option wins over the schedule.
+    assert run("run_drift", "--model", "loan-default", "--window-hours", "2", *END)["window_start"] == (
+        "2026-03-02T08:00:00Z"
+    )
+    # No enabled schedule row for the kind: the job's built-in window.
+    PeriodicTask.objects.filter(pk=schedule.pk).update(enabled=False)
+    assert run("run_drift", "--model", "loan-default", *END)["window_start"] == "2026-03-02T09:00:00Z"
+    assert run("run_fairness", "--model", "loan-default", *END)["window_start"] == "2026-01-31T10:00:00Z"

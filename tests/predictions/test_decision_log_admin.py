@@ -60,6 +60,7 @@ def test_compliance_lists_decisions_filtered_by_decision_version_client_and_date
         "decision",
         "created at",
         "client",
+        "demo",
     ]
     declines = DecisionLog.objects.filter(decision="decline").count()
     assert declines == sum(r["decision"] == "decline" for r in logged) + (
@@ -113,3 +114,26 @@ def test_staff_without_the_compliance_role_cannot_see_the_decision_log(make_user
     browser.force_login(make_user("sam-scientist", Role.DATA_SCIENTIST))
     assert browser.get(CHANGELIST).status_code == 403
     assert browser.get(EXPORT).status_code == 403
+
+
+def test_demo_decisions_are_marked_and_filtered_in_the_decision_log(compliance_browser, logged, production_version):
+    from datetime import timedelta
+
+    from predictions.demo import demo_decisions_backdate
+    from tests.support import applications as demo_applications
+
+    yesterday = timezone.now() - timedelta(days=1)
+    demo_decisions_backdate(
+        version=production_version,
+        applications=demo_applications(3, seed=5),
+        created_at=[yesterday] * 3,
+        client=DecisionLog.objects.first().client,
+        request_id="demo-history-test",
+    )
+    page = compliance_browser.get(CHANGELIST + "?demo__exact=1").content.decode()
+    assert page.count("demo-history-test") == 3
+    assert "demo-history-test" not in compliance_browser.get(CHANGELIST + "?demo__exact=0").content.decode()
+    rows = exported(compliance_browser, "?demo__exact=1")
+    assert len(rows) == 3 and {row["demo"] for row in rows} == {"True"}
+    detail = compliance_browser.get(f"{CHANGELIST}{DecisionLog.objects.filter(demo=True).first().pk}/change/")
+    assert "Demo data" in detail.content.decode()

@@ -11,6 +11,7 @@ from governance.selectors import production_version
 from governance.services import api_token_issue, model_version_train, model_version_transition, portal_user_provision
 from governance.workflow import fairness_gate_ids
 from loanportal.roles import Role
+from monitoring.demo import DEMO_SEARCH, DemoContext, demo_history_build
 
 DEMO_ROLES = {
     "author": Role.DATA_SCIENTIST,
@@ -33,11 +34,19 @@ def demo_password(username: str) -> str:
 class Command(BaseCommand):
     help = (
         "Set up a demo portal (idempotent): roles and demo users, a trained version taken to "
-        "production through the workflow by distinct users, and an API client token."
+        "production through the workflow by distinct users, a month of its decisions with a shift "
+        "at the end and the monitoring jobs run over them (monitoring.demo), a candidate version "
+        "waiting for validation, and an API client token."
     )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--data", help="Labelled CSV to train on (default: generated demo data).")
+        parser.add_argument(
+            "--history-days",
+            type=int,
+            default=30,
+            help="Days of demo decisions before today (monitoring.demo), the shift in the last three (default 30).",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEMO_MODE:
@@ -54,7 +63,16 @@ class Command(BaseCommand):
         version = production_version(model_name=model_name)
         if version is None:
             version = self._take_to_production(model_name, users, options["data"])
-        token = api_token_issue(user=users["api-client"])
+        context = DemoContext(
+            version=version,
+            client=users["api-client"],
+            author=users["author"],
+            data_path=options["data"] or self._demo_csv(),
+            days=options["history_days"],
+        )
+        for line in demo_history_build(context=context):
+            self.stdout.write(line)
+        tokens = {name: api_token_issue(user=user) for name, user in users.items()}
 
         self.stdout.write(
             f"Production model: {version} (version id {version.pk}, holdout ROC-AUC {version.metrics['roc_auc']:.4f})"
@@ -63,17 +81,26 @@ class Command(BaseCommand):
         self.stdout.write(f"  admin / {demo_password('admin')} / superuser (no workflow role)")
         for name, role in DEMO_ROLES.items():
             self.stdout.write(f"  {name} / {demo_password(name)} / {role}")
-        self.stdout.write(f"API token of api-client: {token}")
+        self.stdout.write("API tokens (Authorization: Token <token>):")
+        for name, token in tokens.items():
+            self.stdout.write(f"  API token of {name}: {token}")
+
+    def _demo_csv(self) -> str:
+        """The generated training data, written on first use."""
+        path = settings.VAR_DIR / "demo" / "loan_default_demo.csv"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_csv(generate(DEMO_ROWS, seed=42), path)
+        return str(path)
 
     def _take_to_production(self, model_name: str, users: dict[str, Any], data: str | None) -> ModelVersion:
         version = ModelVersion.objects.filter(registered_model__name=model_name).order_by("-version").first()
         if version is None or version.state in (VersionState.REJECTED, VersionState.RETIRED):
-            if data is None:
-                data = str(settings.VAR_DIR / "demo" / "loan_default_demo.csv")
-                settings.VAR_DIR.joinpath("demo").mkdir(parents=True, exist_ok=True)
-                write_csv(generate(DEMO_ROWS, seed=42), data)
+            data = data or self._demo_csv()
             self.stdout.write(f"Training {model_name} on {data} ...")
-            version = model_version_train(data_path=data, model_name=model_name, seed=42, author=users["author"])
+            version = model_version_train(
+                data_path=data, model_name=model_name, seed=42, author=users["author"], search=DEMO_SEARCH
+            )
         steps: dict[str, tuple[Action, str, dict[str, str]]] = {
             VersionState.DRAFT: (Action.SUBMIT, "author", {}),
             VersionState.SUBMITTED: (

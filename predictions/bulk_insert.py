@@ -44,6 +44,7 @@ class DecisionRow(NamedTuple):
     reason_codes: list[dict[str, Any]]
     latency_ms: float
     created_at: datetime
+    inputs_sha256: str
 
 
 # Columns in DecisionRow order.
@@ -63,6 +64,7 @@ _FIELDS = [
         "reason_codes",
         "latency_ms",
         "created_at",
+        "inputs_sha256",
     )
 ]
 _TABLE = DecisionLog._meta.db_table
@@ -101,6 +103,7 @@ def _copy_lines(rows: Iterable[DecisionRow]) -> Iterator[str]:
                     _text(_json(row.reason_codes)),
                     repr(row.latency_ms),
                     stamp,
+                    row.inputs_sha256,
                 )
             )
             + "\n"

@@ -32,7 +32,7 @@ from .errors import (
     OutcomeConflict,
     ServingVersionChanged,
 )
-from .models import Decision, DecisionLog, Outcome, RefusedApplication
+from .models import Decision, DecisionLog, Outcome, RefusedApplication, decision_inputs_sha256
 from .reason_codes import top_reasons
 from .risk_bands import risk_bands
 from .selectors import ServingModel, serving_model, serving_version_hold
@@ -82,13 +82,14 @@ def _decide(
             client.pk,
             version,
             application,
-            vector.tobytes(),
+            features := vector.tobytes(),
             probability,
             decision,
             band,
             reason_codes,
             latency_ms,
             created_at,
+            decision_inputs_sha256(application, features),
         )
         for application, vector, probability, decision, band, reason_codes in zip(
             applications, vectors, probabilities.tolist(), decisions, bands, reasons, strict=True

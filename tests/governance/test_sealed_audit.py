@@ -93,3 +93,59 @@ def test_verify_exits_2_for_a_missing_checkpoint_dir_or_a_key_that_is_not_ed2551
     settings.AUDIT_SIGNING_KEY = str(not_a_key)
     status, report = verify()
     assert status == 2 and "does not hold a PEM private key" in report["error"]
+
+
+def test_the_seal_runs_every_5_minutes_as_a_task_the_worker_knows():
+    from django_celery_beat.models import PeriodicTask
+
+    from loanportal.celery import app
+
+    periodic = PeriodicTask.objects.select_related("interval").get(name="Audit: seal, every 5 minutes")
+    app.loader.import_default_modules()
+    assert periodic.task in app.tasks and periodic.enabled
+    assert (periodic.interval.every, periodic.interval.period) == (5, "minutes")
+
+
+def test_the_task_without_a_signing_key_fails_with_a_job_failure_incident(settings, production_version):
+    from governance.tasks import audit_seal as audit_seal_task
+    from monitoring.models import Incident
+
+    settings.AUDIT_SIGNING_KEY = ""
+    assert audit_seal_task.apply().failed()
+    incident = Incident.objects.get(kind="job_failure")
+    assert "audit seal" in incident.subject and "AUDIT_SIGNING_KEY is not set" in incident.summary
+
+
+def test_a_failed_checkpoint_post_is_retried_by_the_next_seal(settings, production_version, log_decisions, monkeypatch):
+    import urllib.request
+
+    from governance.models import AuditCheckpoint
+
+    settings.AUDIT_CHECKPOINT_WEBHOOK_URL = "http://checkpoints.invalid/heads"
+    posted = []
+
+    def refuse(request, timeout):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    log_some_decisions(log_decisions, production_version)
+    first = audit_seal()
+    assert first.blocks and first.checkpoints_posted == 0  # sealing was not blocked
+    assert AuditCheckpoint.objects.filter(posted_at__isnull=True).count() == len(first.blocks)
+
+    class Answer:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    def accept(request, timeout):
+        posted.append(json.loads(request.data))
+        return Answer()
+
+    monkeypatch.setattr(urllib.request, "urlopen", accept)
+    second = audit_seal()
+    assert second.blocks == [] and second.checkpoints_posted == len(first.blocks)
+    assert {p["block_hash"] for p in posted} == {b.block_hash for b in first.blocks}
+    assert not AuditCheckpoint.objects.filter(posted_at__isnull=True).exists()

@@ -412,3 +412,62 @@ class RetrainingRun(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise AppendOnlyError("Retraining runs are part of the audit trail and cannot be deleted.")
+
+
+class AuditBlock(AppendOnlyModel):
+    """One signed block of a record kind's sealed audit chain (`governance.sealing`): the
+    head's fields as docs/audit_ledger.md specifies them, its hash and Ed25519 signature.
+    Append-only: a block, once sealed, is evidence."""
+
+    kind = models.CharField(max_length=64)
+    number = models.PositiveIntegerField()
+    first_position = models.PositiveBigIntegerField()
+    record_count = models.PositiveIntegerField()
+    # JSON so that an integer id stays an integer and a UUID its canonical string, exactly
+    # as the head's canonical bytes hold them.
+    first_record_id = models.JSONField()
+    last_record_id = models.JSONField()
+    merkle_root = models.CharField(max_length=64)
+    previous_block_hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=64)
+    version = models.PositiveSmallIntegerField()
+    block_hash = models.CharField(max_length=64)
+    signature = models.CharField(max_length=128)
+    signed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["kind", "number"]
+        constraints = [models.UniqueConstraint(fields=["kind", "number"], name="audit_block_kind_number")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} block {self.number} ({self.record_count} records)"
+
+
+class AuditLeaf(AppendOnlyModel):
+    """A record's membership of a block: its position (leaf index) and leaf hash. The
+    unique (kind, record_id) is what makes "sealed twice" impossible, and "not yet sealed"
+    is "no leaf" rather than "an id above the last sealed one" (commit order is not id
+    order). `record_id` is the primary key as the database writes it as text."""
+
+    block = models.ForeignKey(AuditBlock, on_delete=models.PROTECT, related_name="leaves", db_index=False)
+    kind = models.CharField(max_length=64)
+    record_id = models.CharField(max_length=64)
+    position = models.PositiveIntegerField()
+    leaf_hash = models.BinaryField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "record_id"], name="audit_leaf_kind_record"),
+            models.UniqueConstraint(fields=["block", "position"], name="audit_leaf_block_position"),
+        ]
+
+
+class AuditCheckpoint(models.Model):
+    """Where a block's head has been copied outside the database: the checkpoint file
+    line, and the webhook post when one is configured. Not an audit record: a failed post
+    is retried by the next seal, which sets `posted_at` then."""
+
+    block = models.OneToOneField(AuditBlock, on_delete=models.PROTECT, primary_key=True, related_name="checkpoint")
+    written_at = models.DateTimeField(null=True, blank=True)
+    posted_at = models.DateTimeField(null=True, blank=True)
+    post_error = models.TextField(blank=True)

@@ -1,9 +1,14 @@
-"""Celery tasks of the retraining loop: thin wrappers that take ids and call one service.
+"""Celery tasks of governance: thin wrappers that take ids and call one service. Each task
+imports its service inside the function: the service queues these tasks.
 
-Beat runs `governance.retraining_triggers` daily ("Governance: retraining triggers,
-daily"); a run that starts is queued as `governance.retraining_execute`, which is safe to
-run twice (only a pending run is executed). Each task imports its service inside the
-function: the service queues these tasks.
+Retraining: beat runs `governance.retraining_triggers` daily ("Governance: retraining
+triggers, daily"); a run that starts is queued as `governance.retraining_execute`, which is
+safe to run twice (only a pending run is executed).
+
+Audit seal: beat runs `governance.audit_seal` every 5 minutes ("Audit: seal, every 5
+minutes"). Safe to run twice and at once (the seal locks each kind's chain). When it gives
+up (after its retries of transient errors, or at once for a missing signing key),
+monitoring opens a job-failure incident (`monitoring.tasks`).
 """
 
 from typing import Any
@@ -31,3 +36,13 @@ def retraining_execute(self: Task, run_id: int) -> str:
     from .retraining.service import retraining_run_execute
 
     return str(retraining_run_execute(run_id=run_id).state)
+
+
+AUDIT_SEAL_TASK = "governance.audit_seal"
+
+
+@shared_task(bind=True, base=RetryingTask, name=AUDIT_SEAL_TASK, soft_time_limit=4 * 60, time_limit=5 * 60)
+def audit_seal(self: Task) -> int:
+    from .sealing.services import audit_seal
+
+    return audit_seal().records()

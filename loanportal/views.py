@@ -21,6 +21,8 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from governance.ledger import key_id, load_signing_key
+from governance.sealing.keys import audit_signing_key_path
 from governance.selectors import model_version_scorer, production_version
 
 from .metrics import metrics_exposition
@@ -67,7 +69,20 @@ def _check_broker() -> str:
     return "reachable"
 
 
-READINESS_CHECKS = {"database": _check_database, "model": _check_model, "broker": _check_broker}
+def _check_audit_key() -> str:
+    """The sealed audit's signing key: without it every seal fails, so say so here."""
+    path = audit_signing_key_path()
+    if settings.AUDIT_CREATE_MISSING and not path.exists():
+        return f"no signing key yet; the first seal creates {path}"
+    return f"signing key {key_id(load_signing_key(path).public_key())[:16]} loaded"
+
+
+READINESS_CHECKS = {
+    "database": _check_database,
+    "model": _check_model,
+    "broker": _check_broker,
+    "audit": _check_audit_key,
+}
 
 
 def readiness_checks() -> dict[str, dict[str, Any]]:
@@ -89,8 +104,8 @@ def readiness_checks() -> dict[str, dict[str, Any]]:
 @require_GET
 def ready(request: HttpRequest) -> JsonResponse:
     """Readiness: 200 when the database answers, the default model's production version
-    loads (SHA-256 verified) and the Celery broker is reachable; otherwise 503 naming the
-    parts that are down."""
+    loads (SHA-256 verified), the Celery broker is reachable and the audit signing key
+    loads; otherwise 503 naming the parts that are down."""
     checks = readiness_checks()
     failing = [name for name, result in checks.items() if not result["ok"]]
     body = {"status": "unavailable" if failing else "ready", "failing": failing, "checks": checks}

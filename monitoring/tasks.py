@@ -18,6 +18,7 @@ from billiard.einfo import ExceptionInfo
 from celery import Task, shared_task
 from celery.signals import task_failure
 
+from governance.tasks import AUDIT_SEAL_TASK
 from loanportal.tasks import RetryingTask
 from predictions.tasks import RETENTION_TASK
 
@@ -102,11 +103,16 @@ def comparison_run(
     )
 
 
+# Tasks of other apps whose failure opens a job-failure incident, by the job it names.
+OTHER_JOBS = {RETENTION_TASK: "retention", AUDIT_SEAL_TASK: "audit seal"}
+
+
 @task_failure.connect
-def retention_failed(
+def other_job_failed(
     sender: Task | None = None, task_id: str | None = None, exception: BaseException | None = None, **kwargs: Any
 ) -> None:
-    """Retention belongs to predictions, which owns the decision log; when its task gives
-    up, monitoring opens the job-failure incident as it does for its own jobs."""
-    if sender is not None and exception is not None and sender.name == RETENTION_TASK:
-        _record_failure(sender, task_id, exception, job="retention")
+    """Retention belongs to predictions, which owns the decision log, and sealing to
+    governance; when their task gives up, monitoring opens the job-failure incident as it
+    does for its own jobs."""
+    if sender is not None and exception is not None and sender.name in OTHER_JOBS:
+        _record_failure(sender, task_id, exception, job=OTHER_JOBS[sender.name])

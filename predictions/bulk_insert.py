@@ -44,6 +44,7 @@ class DecisionRow(NamedTuple):
     reason_codes: list[dict[str, Any]]
     latency_ms: float
     created_at: datetime
+    inputs_sha256: str
     # Only `predictions.demo` writes demo rows; the API's are never.
     demo: bool = False
 
@@ -65,6 +66,7 @@ _FIELDS = [
         "reason_codes",
         "latency_ms",
         "created_at",
+        "inputs_sha256",
         "demo",
     )
 ]
@@ -104,6 +106,7 @@ def _copy_lines(rows: Iterable[DecisionRow]) -> Iterator[str]:
                     _text(_json(row.reason_codes)),
                     repr(row.latency_ms),
                     stamp,
+                    row.inputs_sha256,
                     "t" if row.demo else "f",
                 )
             )

@@ -1,9 +1,12 @@
 """The decision log: every scored application, and the outcomes observed later."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from governance.ledger import digest_of
 from governance.models import ModelVersion
 from loanportal.audit import AppendOnlyModel
 from loanportal.ids import uuid7
@@ -12,6 +15,13 @@ from loanportal.ids import uuid7
 class Decision(models.TextChoices):
     APPROVE = "approve"
     DECLINE = "decline"
+
+
+def decision_inputs_sha256(inputs: Any, features: bytes | memoryview | None) -> str:
+    """The kept digest of what retention clears (the inputs and the encoded features):
+    the sealed audit leaf commits to it, so the leaf still verifies once they are gone.
+    Computed in Python as the row is built, so logging a decision costs no extra statement."""
+    return digest_of({"inputs": inputs, "features": features})
 
 
 class DecisionLog(AppendOnlyModel):
@@ -47,6 +57,12 @@ class DecisionLog(AppendOnlyModel):
         db_default=False,
         help_text="Demo data: written, backdated, by the demo bootstrap (`predictions.demo`), never by the API.",
     )
+    inputs_sha256 = models.CharField(
+        max_length=64,
+        null=True,
+        blank=True,
+        help_text="SHA-256 of the canonical inputs and features (decision_inputs_sha256), kept after retention.",
+    )
 
     clearable_fields = ("inputs", "features", "inputs_removed_at")
 
@@ -59,6 +75,11 @@ class DecisionLog(AppendOnlyModel):
             models.Index(fields=["model_version", "created_at"], name="decision_version_time"),
             models.Index(fields=["request_id"], name="decision_request_id"),
         ]
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.inputs_sha256 is None and self.inputs is not None:
+            self.inputs_sha256 = decision_inputs_sha256(self.inputs, self.features)
+        super().save(*args, **kwargs)
 
     def __str__(self) -> str:
         return f"{self.decision} {self.probability:.3f} ({self.model_version})"

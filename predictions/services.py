@@ -33,7 +33,7 @@ from .errors import (
     OutcomeConflict,
     ServingVersionChanged,
 )
-from .models import Decision, DecisionLog, Outcome, RefusedApplication
+from .models import Decision, DecisionLog, Outcome, RefusedApplication, decision_inputs_sha256
 from .reason_codes import top_reasons
 from .risk_bands import risk_bands
 from .selectors import ServingModel, serving_model, serving_version_hold
@@ -108,13 +108,14 @@ def decision_rows_score(
             client.pk,
             version,
             application,
-            vector.tobytes(),
+            features := vector.tobytes(),
             probability,
             decision,
             band,
             reason_codes,
             latency_ms,
             at,
+            decision_inputs_sha256(application, features),
             demo,
         )
         for application, vector, probability, decision, band, reason_codes, at in zip(

@@ -17,7 +17,7 @@ from governance.ml.scorer import Scorer
 from governance.models import ModelVersion
 from governance.workflow import CHALLENGER_EVIDENCE
 from monitoring.models import Comparison, Trigger
-from predictions.models import DecisionLog
+from predictions.models import DecisionLog, decision_inputs_sha256
 
 
 def waive_all_high(version: ModelVersion) -> dict[str, str]:
@@ -101,6 +101,7 @@ def decision_log_rows(
             risk_band="C",
             latency_ms=4.0,
             created_at=times[i],
+            inputs_sha256=decision_inputs_sha256(records[i], encoded[i].astype("<f8").tobytes()),
         )
         for i in range(len(frame))
     ]

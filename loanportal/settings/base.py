@@ -295,3 +295,17 @@ DECISION_LOG_RETENTION_DAYS = env.int("DECISION_LOG_RETENTION_DAYS", default=760
 # Zero-argument callables returning a prometheus_client collector, called on every scrape
 # of /metrics (loanportal.metrics) besides the request and prediction counters.
 PROMETHEUS_EXTRA_COLLECTORS = ["monitoring.metrics.monitoring_collector", "loanportal.views.readiness_collector"]
+
+# Sealed audit (governance.sealing, docs/audit_ledger.md). The signing key is an Ed25519
+# private key in a PEM file (`python manage.py generate_audit_signing_key --out PATH`);
+# without one, sealing is refused and /ready/ says so. The checkpoint directory should be
+# a write-once mount (an object-locked bucket) outside the database's reach.
+AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default="")
+AUDIT_CHECKPOINT_DIR = env.str("AUDIT_CHECKPOINT_DIR", default=str(VAR_DIR / "audit-checkpoints"))
+AUDIT_CHECKPOINT_WEBHOOK_URL = env.str("AUDIT_CHECKPOINT_WEBHOOK_URL", default="")
+AUDIT_CHECKPOINT_WEBHOOK_TIMEOUT = env.float("AUDIT_CHECKPOINT_WEBHOOK_TIMEOUT", default=3.0)
+# A record in no block that is older than the newest block by more than this is reported
+# as forged; a younger one may be a transaction that committed after the last seal.
+AUDIT_UNSEALED_GRACE_SECONDS = env.int("AUDIT_UNSEALED_GRACE_SECONDS", default=15 * 60)
+# Create a missing signing key and checkpoint directory on first use (local and tests only).
+AUDIT_CREATE_MISSING = False

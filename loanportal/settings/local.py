@@ -1,7 +1,7 @@
 """Developer settings: the embedded defaults `make run` starts with."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import VAR_DIR, env
 
 DEBUG = env.bool("DJANGO_DEBUG", default=True)
 # Local only: production.py has no default and refuses to start without one.
@@ -15,3 +15,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# `make run` seals with a key created on first use under var/ (git-ignored).
+AUDIT_SIGNING_KEY = env.str("AUDIT_SIGNING_KEY", default=str(VAR_DIR / "audit_signing_key.pem"))
+AUDIT_CREATE_MISSING = True

@@ -31,7 +31,7 @@ def test_ready_when_database_model_and_broker_are_up(client, production_version)
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ready" and body["failing"] == []
-    assert set(body["checks"]) == {"database", "model", "broker"}
+    assert set(body["checks"]) == {"database", "model", "broker", "audit"}
     assert body["checks"]["model"]["detail"] == "loan-default v1 loaded"
 
 
@@ -54,6 +54,12 @@ def test_not_ready_when_the_broker_is_unreachable(client, production_version, se
     response = client.get("/ready/")
     assert response.status_code == 503
     assert response.json()["failing"] == ["broker"]
+
+
+def test_not_ready_without_an_audit_signing_key_and_says_why(client, production_version, settings):
+    settings.AUDIT_SIGNING_KEY = ""
+    body = client.get("/ready/").json()
+    assert body["failing"] == ["audit"] and "AUDIT_SIGNING_KEY is not set" in body["checks"]["audit"]["detail"]
 
 
 def test_not_ready_when_the_database_is_down_and_the_model_is_not_blamed(client, production_version):

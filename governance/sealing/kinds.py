@@ -1,0 +1,350 @@
+"""The record kinds the audit seals, each its own chain: one declaration per kind.
+
+A declaration names the model, the fields of its canonical record (their order does not
+matter: the canonical form sorts keys) and the fields that enter as digests (a large
+JSON value enters as `"<field>_sha256": digest_of(value)`, so a proof stays small and
+the value can still be checked against it). The field lists are explicit, not "every
+field", because a record's bytes must never change: a column added to a model later must
+not make its old leaves fail. Changing a list changes the leaves of records not sealed
+yet only if done with a new kind name; never edit a list in place once records of that
+kind have been sealed.
+
+`time_field` dates a record (a lookup path may cross a foreign key): a record that is in
+no block although it is older than the newest block by more than
+`AUDIT_UNSEALED_GRACE_SECONDS` is reported as forged; a younger one is just not sealed yet.
+
+`kept_digest` is for data retention clears: the record holds the kept digest column,
+and `verify_audit` checks the data against it while it is there and counts the records
+whose data retention cleared.
+
+To add a kind: append one `Kind(...)` to `KINDS` (see docs/audit_ledger.md "Sealing in
+the portal"). Nothing else changes: sealing, verifying, proofs and the admin read this
+list.
+"""
+
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from django.apps import apps
+from django.db import models
+
+from governance.ledger import RecordId, canonical_record, digest_of
+
+
+@dataclass(frozen=True)
+class KeptDigest:
+    """A column holding `digest_of({data field: value, ...})`, kept when retention sets the
+    data fields to NULL and stamps `cleared_at`."""
+
+    column: str
+    data_fields: tuple[str, ...]
+    cleared_at: str
+
+
+@dataclass(frozen=True)
+class Kind:
+    name: str
+    model_label: str
+    fields: tuple[str, ...]
+    time_field: str
+    digests: tuple[str, ...] = ()
+    kept_digest: KeptDigest | None = None
+    record_fields: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "record_fields", self.fields + self.digests)
+
+    @cached_property
+    def model(self) -> type[models.Model]:
+        return apps.get_model(self.model_label)
+
+    @cached_property
+    def uuid_ids(self) -> bool:
+        pk = self.model._meta.pk
+        # An Outcome's id is its decision's: the UUID of the field it points to.
+        target = pk.target_field if isinstance(pk, models.ForeignKey) else pk
+        return isinstance(target, models.UUIDField)
+
+    def record_id(self, pk: Any) -> RecordId:
+        """The id as the canonical record holds it: a UUID or an integer."""
+        return pk if isinstance(pk, uuid.UUID | int) else (uuid.UUID(pk) if self.uuid_ids else int(pk))
+
+    def id_from_text(self, text: str) -> RecordId:
+        """The id from its database text form (AuditLeaf.record_id)."""
+        return str(uuid.UUID(text)) if self.uuid_ids else int(text)
+
+    def record(self, pk: Any, values: Iterable[Any]) -> bytes:
+        """The canonical record of one row, from the values of `record_fields` in order."""
+        values = list(values)
+        fields = dict(zip(self.fields, values, strict=False))
+        for name, value in zip(self.digests, values[len(self.fields) :], strict=True):
+            fields[f"{name}_sha256"] = digest_of(value)
+        return canonical_record(kind=self.name, record_id=self.record_id(pk), fields=fields)
+
+
+_HISTORY = ("history_date", "history_change_reason", "history_type", "history_user_id")
+
+KINDS: tuple[Kind, ...] = (
+    Kind(
+        name="decision",
+        model_label="predictions.DecisionLog",
+        fields=(
+            "request_id",
+            "client_id",
+            "model_version_id",
+            "inputs_sha256",
+            "probability",
+            "decision",
+            "risk_band",
+            "reason_codes",
+            "latency_ms",
+            "created_at",
+        ),
+        time_field="created_at",
+        kept_digest=KeptDigest(
+            column="inputs_sha256", data_fields=("inputs", "features"), cleared_at="inputs_removed_at"
+        ),
+    ),
+    Kind(
+        name="outcome",
+        model_label="predictions.Outcome",
+        fields=("defaulted", "observed_at", "recorded_by_id", "recorded_at"),
+        time_field="recorded_at",
+    ),
+    Kind(
+        name="refused_application",
+        model_label="predictions.RefusedApplication",
+        fields=("client_id", "model_version_id", "request_id", "batch_index", "rules", "created_at"),
+        time_field="created_at",
+    ),
+    Kind(
+        name="transition",
+        model_label="governance.Transition",
+        fields=(
+            "version_id",
+            "action",
+            "from_state",
+            "to_state",
+            "accepted",
+            "actor_id",
+            "actor_roles",
+            "comment",
+            "reason",
+            "details",
+            "request_id",
+            "created_at",
+        ),
+        time_field="created_at",
+    ),
+    Kind(
+        name="governance_event",
+        model_label="governance.GovernanceEvent",
+        fields=("kind", "actor_id", "registered_model_id", "summary", "details", "request_id", "created_at"),
+        time_field="created_at",
+    ),
+    Kind(
+        name="registered_model_history",
+        model_label="governance.HistoricalRegisteredModel",
+        fields=(
+            "id",
+            "name",
+            "purpose",
+            "owner",
+            "risk_tier",
+            "protected_attributes",
+            "threshold_policy",
+            "fixed_threshold",
+            "min_auc",
+            "fairness_min_group_size",
+            "created_at",
+            *_HISTORY,
+        ),
+        time_field="history_date",
+    ),
+    Kind(
+        name="model_version_history",
+        model_label="governance.HistoricalModelVersion",
+        fields=(
+            "id",
+            "registered_model_id",
+            "version",
+            "state",
+            "artifact_path",
+            "artifact_sha256",
+            "artifact_size",
+            "threshold",
+            "created_by_id",
+            "created_at",
+            *_HISTORY,
+        ),
+        digests=(
+            "library_versions",
+            "feature_schema",
+            "training_data",
+            "metrics",
+            "baseline",
+            "fairness",
+            "findings",
+            "experiment",
+            "calibration",
+            "waivers",
+        ),
+        time_field="history_date",
+    ),
+    Kind(
+        name="monitoring_policy_history",
+        model_label="monitoring.HistoricalMonitoringPolicy",
+        fields=(
+            "id",
+            "registered_model_id",
+            "request_id",
+            "psi_watch",
+            "psi_act",
+            "min_window_size",
+            "chi_square_alpha",
+            "adverse_impact_floor",
+            "equalized_odds_gap_bound",
+            "auc_drop_tolerance",
+            "calibration_error_bound",
+            "cohort_period",
+            "min_cohort_outcomes",
+            "recalibrate_for_estimation",
+            "data_quality_share_bound",
+            "data_quality_alpha",
+            *_HISTORY,
+        ),
+        time_field="history_date",
+    ),
+    Kind(
+        name="incident_history",
+        model_label="monitoring.HistoricalIncident",
+        fields=(
+            "id",
+            "request_id",
+            "kind",
+            "subject",
+            "severity",
+            "dedup_key",
+            "status",
+            "summary",
+            "metric_snapshot",
+            "worst_value",
+            "occurrences",
+            "first_seen",
+            "last_seen",
+            "acknowledged_at",
+            "resolved_at",
+            "resolution_note",
+            "model_version_id",
+            "last_run_id",
+            "owner_id",
+            "resolved_by_id",
+            *_HISTORY,
+        ),
+        time_field="history_date",
+    ),
+    Kind(
+        name="drift_result",
+        model_label="monitoring.DriftResult",
+        fields=("run_id", "subject", "psi", "band", "chi_square", "p_value", "significant"),
+        digests=("bins", "baseline_counts", "current_counts", "baseline_shares", "current_shares"),
+        time_field="run__finished_at",
+    ),
+    Kind(
+        name="fairness_result",
+        model_label="monitoring.FairnessResult",
+        fields=(
+            "run_id",
+            "attribute",
+            "reference_group",
+            "min_adverse_impact_ratio",
+            "demographic_parity_difference",
+            "equal_opportunity_gap",
+            "equalized_odds_gap",
+            "passes_four_fifths",
+        ),
+        digests=("groups",),
+        time_field="run__finished_at",
+    ),
+    Kind(
+        name="performance_cohort",
+        model_label="monitoring.PerformanceCohort",
+        fields=(
+            "run_id",
+            "cohort_start",
+            "period",
+            "outcomes",
+            "defaults",
+            "roc_auc",
+            "ks",
+            "brier",
+            "default_rate",
+            "mean_probability",
+            "calibration_error",
+            "judged",
+        ),
+        time_field="run__finished_at",
+    ),
+    Kind(
+        name="estimated_performance",
+        model_label="monitoring.EstimatedPerformance",
+        fields=(
+            "run_id",
+            "decisions",
+            "threshold",
+            "recalibrated",
+            "confidence",
+            "expected_default_rate",
+            "expected_roc_auc",
+            "validation_auc",
+            "metrics",
+            "confusion_matrix",
+        ),
+        time_field="run__finished_at",
+    ),
+    Kind(
+        name="data_quality_result",
+        model_label="monitoring.DataQualityResult",
+        fields=(
+            "run_id",
+            "field",
+            "accepted",
+            "refused",
+            "refusals_by_rule",
+            "refusal_share",
+            "missing_share",
+            "baseline_missing_share",
+            "out_of_range_share",
+            "unseen_category_share",
+            "checks",
+            "breached",
+        ),
+        time_field="run__finished_at",
+    ),
+    Kind(
+        name="estimation_backtest",
+        model_label="monitoring.EstimationBacktest",
+        fields=(
+            "run_id",
+            "cohort_start",
+            "period",
+            "outcomes",
+            "estimated_roc_auc",
+            "realized_roc_auc",
+            "roc_auc_error",
+            "estimated_default_rate",
+            "realized_default_rate",
+            "default_rate_error",
+        ),
+        time_field="run__finished_at",
+    ),
+)
+
+KINDS_BY_NAME = {kind.name: kind for kind in KINDS}
+
+
+def kind_for_model(model: type[models.Model]) -> Kind | None:
+    return next((kind for kind in KINDS if kind.model is model), None)

@@ -1,0 +1,151 @@
+"""Sealing the audit records into signed blocks and verifying them (SQLite and PostgreSQL)."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from governance.models import AuditBlock, AuditLeaf
+from governance.sealing.services import audit_seal
+from predictions.models import DecisionLog
+from predictions.services import decision_log_retention_apply
+
+from .audit_support import behind_the_portals_back, log_some_decisions, problems, verify
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def checkpoint_dir(settings, tmp_path):
+    settings.AUDIT_CHECKPOINT_DIR = str(tmp_path / "checkpoints")
+    return tmp_path / "checkpoints"
+
+
+def test_a_seal_puts_every_record_in_one_block_per_kind_and_verifies_clean(production_version, log_decisions):
+    log_some_decisions(log_decisions, production_version)
+    result = audit_seal()
+    kinds = {block.kind: block for block in result.blocks}
+    assert kinds["decision"].record_count == 30 and kinds["outcome"].record_count == 30
+    assert kinds["transition"].record_count == production_version.transitions.count()
+    assert AuditLeaf.objects.filter(kind="decision").count() == 30
+    status, report = verify()
+    assert status == 0 and report["ok"], report
+    assert report["kinds"]["decision"]["records"] == 30 and report["kinds"]["decision"]["blocks"] == 1
+
+
+def test_a_second_seal_seals_only_what_is_new_and_chains_to_the_first(production_version, log_decisions):
+    log_some_decisions(log_decisions, production_version)
+    first = audit_seal()
+    assert audit_seal().blocks == []
+    log_some_decisions(log_decisions, production_version, count=10, seed=4)
+    second = audit_seal()
+    new = {block.kind: block for block in second.blocks}
+    assert set(new) == {"decision", "outcome"} and new["decision"].record_count == 10
+    old = next(block for block in first.blocks if block.kind == "decision")
+    assert (new["decision"].number, new["decision"].previous_block_hash) == (2, old.block_hash)
+    assert new["decision"].first_position == 30
+    assert verify()[0] == 0
+
+
+def test_each_block_head_is_one_line_in_the_checkpoint_file(production_version, log_decisions, checkpoint_dir):
+    log_some_decisions(log_decisions, production_version)
+    result = audit_seal()
+    lines = (checkpoint_dir / "audit-checkpoints.jsonl").read_text().splitlines()
+    assert [json.loads(line)["block_hash"] for line in lines] == [
+        b.block_hash for b in sorted(result.blocks, key=lambda b: (b.kind, b.number))
+    ]
+
+
+def test_verify_passes_after_retention_and_counts_the_cleared_decisions(production_version, log_decisions, settings):
+    log_some_decisions(log_decisions, production_version)
+    audit_seal()
+    settings.DECISION_LOG_RETENTION_DAYS = 1
+    decision_log_retention_apply()
+    assert not DecisionLog.objects.filter(inputs__isnull=False).exists()
+    status, report = verify("--kind", "decision")
+    assert status == 0, report
+    assert report["kinds"]["decision"]["cleared_by_retention"] == 30
+
+
+def test_a_record_changed_before_retention_is_caught_by_its_kept_digest(production_version, log_decisions):
+    rows = log_some_decisions(log_decisions, production_version)
+    audit_seal()
+    # The inputs are outside the leaf, inside the kept digest.
+    with behind_the_portals_back():
+        DecisionLog.objects.filter(pk=rows[0].pk).update(inputs={"edited": True})
+    status, report = verify("--kind", "decision")
+    assert status == 1 and problems(report, "decision") == [("changed", str(rows[0].pk))]
+
+
+def test_sealing_without_a_signing_key_is_refused_with_a_sentence(settings, production_version):
+    settings.AUDIT_SIGNING_KEY = ""
+    with pytest.raises(CommandError, match="AUDIT_SIGNING_KEY is not set") as error:
+        call_command("seal_audit")
+    assert error.value.returncode == 2 and not AuditBlock.objects.exists()
+
+
+def test_verify_exits_2_for_a_missing_checkpoint_dir_or_a_key_that_is_not_ed25519(settings, tmp_path):
+    status, report = verify("--checkpoints", str(tmp_path / "nowhere"))
+    assert status == 2 and "does not exist" in report["error"]
+    not_a_key = tmp_path / "key.pem"
+    not_a_key.write_text("hello")
+    settings.AUDIT_SIGNING_KEY = str(not_a_key)
+    status, report = verify()
+    assert status == 2 and "does not hold a PEM private key" in report["error"]
+
+
+def test_the_seal_runs_every_5_minutes_as_a_task_the_worker_knows():
+    from django_celery_beat.models import PeriodicTask
+
+    from loanportal.celery import app
+
+    periodic = PeriodicTask.objects.select_related("interval").get(name="Audit: seal, every 5 minutes")
+    app.loader.import_default_modules()
+    assert periodic.task in app.tasks and periodic.enabled
+    assert (periodic.interval.every, periodic.interval.period) == (5, "minutes")
+
+
+def test_the_task_without_a_signing_key_fails_with_a_job_failure_incident(settings, production_version):
+    from governance.tasks import audit_seal as audit_seal_task
+    from monitoring.models import Incident
+
+    settings.AUDIT_SIGNING_KEY = ""
+    assert audit_seal_task.apply().failed()
+    incident = Incident.objects.get(kind="job_failure")
+    assert "audit seal" in incident.subject and "AUDIT_SIGNING_KEY is not set" in incident.summary
+
+
+def test_a_failed_checkpoint_post_is_retried_by_the_next_seal(settings, production_version, log_decisions, monkeypatch):
+    import urllib.request
+
+    from governance.models import AuditCheckpoint
+
+    settings.AUDIT_CHECKPOINT_WEBHOOK_URL = "http://checkpoints.invalid/heads"
+    posted = []
+
+    def refuse(request, timeout):
+        raise OSError("connection refused")
+
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    log_some_decisions(log_decisions, production_version)
+    first = audit_seal()
+    assert first.blocks and first.checkpoints_posted == 0  # sealing was not blocked
+    assert AuditCheckpoint.objects.filter(posted_at__isnull=True).count() == len(first.blocks)
+
+    class Answer:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+    def accept(request, timeout):
+        posted.append(json.loads(request.data))
+        return Answer()
+
+    monkeypatch.setattr(urllib.request, "urlopen", accept)
+    second = audit_seal()
+    assert second.blocks == [] and second.checkpoints_posted == len(first.blocks)
+    assert {p["block_hash"] for p in posted} == {b.block_hash for b in first.blocks}
+    assert not AuditCheckpoint.objects.filter(posted_at__isnull=True).exists()

@@ -7,7 +7,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("models/", views.RegisteredModelList.as_view(), name="model-list"),
     path("models/<slug:name>/", views.RegisteredModelDetail.as_view(), name="model-detail"),
     path("models/<slug:name>/versions/", views.RegisteredModelVersionList.as_view(), name="model-versions"),
+    path("models/<slug:name>/reviews/", views.PeriodicReviewCreate.as_view(), name="model-reviews"),
     path("versions/<int:pk>/", views.VersionDetail.as_view(), name="version-detail"),
+    path("inventory/", views.InventoryList.as_view(), name="inventory"),
     *(
         path(f"versions/<int:pk>/{action.value}/", views.VersionTransition.as_view(), {"action": action.value})
         for action in WORKFLOW_ACTIONS

@@ -15,9 +15,14 @@ from loanportal.middleware import request_id
 from loanportal.permissions import CanReadRegistry
 from loanportal.schema import refusal_responses
 
+from .inventory import InventoryEntry, inventory_entries
 from .models import ModelVersion, RegisteredModel
+from .reviews import periodic_review_record
 from .selectors import model_version_details, model_version_list, registered_model_get, registered_model_list
 from .serializers import (
+    InventoryEntrySerializer,
+    PeriodicReviewRequestSerializer,
+    PeriodicReviewSerializer,
     RegisteredModelSerializer,
     TransitionRequestSerializer,
     VersionDetailSerializer,
@@ -117,3 +122,71 @@ class VersionTransition(APIView):
         )
         version = model_version_details().get(pk=pk)
         return Response(VersionDetailSerializer(version).data, status=status.HTTP_200_OK)
+
+
+class InventoryList(generics.ListAPIView):
+    """The model risk inventory: per model its tier, owner, production version, review
+    clock (last validated, next review due, days overdue), active incidents by severity and
+    the latest score PSI, lowest adverse impact ratio and realized ROC-AUC."""
+
+    permission_classes = [CanReadRegistry]
+    serializer_class = InventoryEntrySerializer
+
+    def get_queryset(self) -> list[InventoryEntry]:  # type: ignore[override]
+        return inventory_entries()
+
+
+class PeriodicReviewCreate(APIView):
+    # The service decides who may review (Model Validator, four-eyes) and says why not.
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Record a periodic review of the model's production version",
+        request=PeriodicReviewRequestSerializer,
+        responses={
+            201: PeriodicReviewSerializer,
+            **refusal_responses(
+                403,
+                404,
+                409,
+                meanings={
+                    403: "Refused: only a Model Validator who did not author, submit or approve the version.",
+                    404: "No such registered model.",
+                    409: "The model has no version in production.",
+                },
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "Satisfactory with findings",
+                value={
+                    "outcome": "satisfactory_with_findings",
+                    "comment": "Annual revalidation: performance and stability within appetite.",
+                    "findings": [
+                        {
+                            "type": "limitation",
+                            "severity": "medium",
+                            "owner": "Retail Credit Risk",
+                            "description": "Thin-file applicants remain under-represented.",
+                        }
+                    ],
+                },
+                request_only=True,
+            ),
+        ],
+    )
+    def post(self, request: Request, name: str) -> Response:
+        model = registered_model_get(name=name)
+        if model is None:
+            raise Http404(f"No registered model named {name!r}.")
+        body = PeriodicReviewRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        review = periodic_review_record(
+            registered_model=model,
+            reviewer=signed_in_user(request),
+            outcome=body.validated_data["outcome"],
+            comment=body.validated_data["comment"],
+            findings=[dict(finding) for finding in body.validated_data["findings"]],
+            request_id=request_id(request),
+        )
+        return Response(PeriodicReviewSerializer(review).data, status=status.HTTP_201_CREATED)

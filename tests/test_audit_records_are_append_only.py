@@ -11,6 +11,8 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from psycopg2 import sql as pg_sql
 
+from governance.models import ReviewPolicy
+from governance.reviews import periodic_review_record
 from loanportal.audit import AppendOnlyError, AppendOnlyModel, audit_models
 from monitoring import rules
 from monitoring.incidents import incident_raise
@@ -28,6 +30,8 @@ REWRITES = {
     "governance_governanceevent": "summary = 'rewritten'",
     "governance_historicalmodelversion": "history_change_reason = 'rewritten'",
     "governance_historicalregisteredmodel": "history_change_reason = 'rewritten'",
+    "governance_historicalreviewpolicy": "history_change_reason = 'rewritten'",
+    "governance_periodicreview": "outcome = 'satisfactory'",
     "predictions_decisionlog": "probability = 0.01",
     "predictions_outcome": "defaulted = NOT defaulted",
     "predictions_refusedapplication": "request_id = 'rewritten'",
@@ -45,7 +49,7 @@ APPEND_ONLY_MODELS = [m for m in AUDIT_MODELS if issubclass(m, AppendOnlyModel)]
 
 
 @pytest.fixture
-def audit_rows(production_version, log_decisions, api_client_user):
+def audit_rows(production_version, log_decisions, api_client_user, validator):
     """At least one row in every audit table: the workflow's transitions and history, a
     provisioning event, decisions with outcomes, a refused application, one run of each
     job, an incident."""
@@ -57,6 +61,15 @@ def audit_rows(production_version, log_decisions, api_client_user):
         run_job(kind, production_version)
     incident_raise(
         breach=rules.drift_breach(subject="Credit_Score", psi=0.4, alerting=True, act=0.25), version=production_version
+    )
+    policy = ReviewPolicy.objects.get(risk_tier="tier_1")
+    policy.months = 12
+    policy.save()
+    periodic_review_record(
+        registered_model=production_version.registered_model,
+        reviewer=validator,
+        outcome="unsatisfactory",
+        comment="Rewrite me if you can.",
     )
 
 

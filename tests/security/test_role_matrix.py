@@ -128,6 +128,19 @@ CASES = [
         200,
         lambda w: (f"/api/v1/versions/{w.production().pk}/", None),
     ),
+    # The inventory: staff read it; a periodic review is a Model Validator's (four-eyes: the
+    # fixtures' validator did not author, submit or approve the production version).
+    Case("GET inventory/", "get", frozenset(STAFF), 200, lambda w: ("/api/v1/inventory/", None)),
+    Case(
+        "POST models/{name}/reviews/",
+        "post",
+        frozenset({MV}),
+        201,
+        lambda w: (
+            f"/api/v1/models/{w.production().registered_model.name}/reviews/",
+            {"outcome": "satisfactory", "comment": "In the role matrix test."},
+        ),
+    ),
     # The workflow: one role per step; compliance and API clients change nothing.
     action("submit", "draft", {DS}),
     action("validate", "submitted", {MV}),
@@ -209,6 +222,8 @@ ADMIN_AUDIT_PAGES = {
     "/admin/governance/transition/": STAFF,
     "/admin/governance/transition/export/": STAFF,
     "/admin/governance/governanceevent/": STAFF,
+    "/admin/governance/registeredmodel/inventory.csv": STAFF,
+    "/admin/governance/periodicreview/": STAFF,
     "/admin/governance/modelversion/{version}/history/": STAFF,
     "/admin/predictions/decisionlog/": {CO},
     "/admin/predictions/decisionlog/export.csv": {CO},

@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from loanportal.admin import DateRangeFilter, PortalAdmin, streaming_csv_response
@@ -34,6 +35,7 @@ from .models import (
     ModelVersion,
     PeriodicReview,
     RegisteredModel,
+    Report,
     ReviewFindingSeverity,
     ReviewFindingType,
     ReviewOutcome,
@@ -41,6 +43,7 @@ from .models import (
     Transition,
     VersionState,
 )
+from .reports.services import report_generate
 from .reviews import periodic_review_record
 from .selectors import (
     audit_trail_rows,
@@ -140,7 +143,12 @@ class ModelVersionAdmin(PortalAdmin, SimpleHistoryAdmin):
             self.admin_site.admin_view(self.review_view),
             name="governance_modelversion_review",
         )
-        return [workflow, review, *super().get_urls()]
+        report = path(
+            "<int:object_id>/report/",
+            self.admin_site.admin_view(self.report_view),
+            name="governance_modelversion_report",
+        )
+        return [workflow, review, report, *super().get_urls()]
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
@@ -168,6 +176,8 @@ class ModelVersionAdmin(PortalAdmin, SimpleHistoryAdmin):
             "inventory": inventory_entry(registered_model=version.registered_model),
             "periodic_reviews": version.periodic_reviews.select_related("reviewer").order_by("created_at", "id"),
             "review_form": _review_form(version, request.user),
+            "reports": version.reports.defer("content", "data").order_by("-generated_at", "-id")[:12],
+            "this_month": timezone.now().strftime("%Y-%m"),
         }
         return TemplateResponse(request, "admin/governance/modelversion/model_card.html", context)
 
@@ -219,6 +229,28 @@ class ModelVersionAdmin(PortalAdmin, SimpleHistoryAdmin):
             messages.error(request, f"{error.message} {detail}".strip())
         else:
             messages.success(request, f"{review} recorded.")
+        return HttpResponseRedirect(card)
+
+    def report_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Generate the report asked for from the model card (the `generate_report` service)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        card = reverse("admin:governance_modelversion_change", args=[object_id])
+        if request.method != "POST":
+            return HttpResponseRedirect(card)
+        kind = request.POST.get("kind", "")
+        try:
+            report = report_generate(
+                version_id=object_id,
+                kind=kind,
+                month=request.POST.get("month") if kind == "monitoring" else None,
+                actor=signed_in_user(request),
+                request_id=request_id(request),
+            )
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"{report} stored (SHA-256 {report.sha256}).")
         return HttpResponseRedirect(card)
 
 
@@ -336,3 +368,20 @@ class PeriodicReviewAdmin(PortalAdmin):
     list_filter = ["registered_model", "outcome", ("created_at", DateRangeFilter)]
     list_select_related = ["version__registered_model", "reviewer"]
     search_fields = ["comment", "reviewer__username"]
+
+
+@admin.register(Report)
+class ReportAdmin(PortalAdmin):
+    """Stored reports, read-only, each with its download link."""
+
+    list_display = ["generated_at", "version", "kind", "month", "sha256", "generated_by", "download"]
+    list_filter = ["registered_model", "kind", ("generated_at", DateRangeFilter)]
+    list_select_related = ["version__registered_model", "generated_by"]
+    exclude = ["content"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
+        return super().get_queryset(request).defer("content")
+
+    @admin.display(description="PDF")
+    def download(self, report: Report) -> str:
+        return format_html('<a href="{}">Download</a>', reverse("report-download", args=[report.pk]))

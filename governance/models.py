@@ -228,6 +228,7 @@ class EventKind(models.TextChoices):
     TOKEN_REVOKED = "token_revoked", "API token revoked"
     AUDIT_EXPORTED = "audit_exported", "Audit trail exported"
     INVENTORY_EXPORTED = "inventory_exported", "Model inventory exported"
+    REPORT_GENERATED = "report_generated", "Report generated"
 
 
 class GovernanceEvent(AppendOnlyModel):
@@ -317,3 +318,47 @@ class PeriodicReview(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"Periodic review #{self.pk} of {self.version}: {self.get_outcome_display()}"
+
+
+class ReportKind(models.TextChoices):
+    VALIDATION = "validation", "Validation report"
+    MONITORING = "monitoring", "Ongoing monitoring report"
+
+
+class Report(AppendOnlyModel):
+    """A regulator-ready PDF, stored once with its SHA-256, when it was generated and the
+    data it was rendered from (`governance.reports`). Append-only: a report is never
+    changed; later data makes a new report. The PDF is kept in the database, so it is
+    backed up, replicated and access-controlled with the rest of the record."""
+
+    registered_model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, related_name="reports")
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="reports")
+    kind = models.CharField(max_length=16, choices=ReportKind.choices)
+    month = models.DateField(null=True, blank=True, help_text="First day of the month (monitoring reports).")
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    content = models.BinaryField(help_text="The PDF.")
+    data = models.JSONField(help_text="Everything the PDF shows, as it was read from the database.")
+    generated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for the monthly job.",
+    )
+    request_id = models.CharField(max_length=64, blank=True)
+    generated_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-generated_at", "-id"]
+        indexes = [models.Index(fields=["version", "kind", "month"], name="report_version_kind_month")]
+
+    def __str__(self) -> str:
+        month = f" {self.month:%Y-%m}" if self.month else ""
+        return f"{self.get_kind_display()} {self.version}{month}"
+
+    @property
+    def filename(self) -> str:
+        month = f"-{self.month:%Y-%m}" if self.month else ""
+        return f"{self.kind}-{self.registered_model.name}-v{self.version.version}{month}-{self.sha256[:12]}.pdf"

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -11,6 +12,7 @@ from .models import (
     ModelVersion,
     PeriodicReview,
     RegisteredModel,
+    Report,
     ReviewFindingSeverity,
     ReviewFindingType,
     ReviewOutcome,
@@ -141,3 +143,24 @@ class PeriodicReviewSerializer(serializers.ModelSerializer):
             "id", "model", "version", "version_id", "reviewer", "reviewer_roles", "outcome", "comment",
             "findings", "request_id", "created_at",
         ]  # fmt: skip
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    model = serializers.CharField(source="registered_model.name")
+    version = serializers.IntegerField(source="version.version")
+    version_id = serializers.IntegerField()
+    generated_by = serializers.CharField(source="generated_by.username", allow_null=True, default=None)
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Report
+        fields = [
+            "id", "model", "version", "version_id", "kind", "month", "sha256", "size", "generated_at",
+            "generated_by", "download",
+        ]  # fmt: skip
+
+    @extend_schema_field(serializers.URLField())
+    def get_download(self, report: Report) -> str:
+        path = reverse("report-download", args=[report.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path

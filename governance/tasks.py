@@ -17,3 +17,11 @@ def review_due_dates() -> list[int]:
     from .reviews import review_due_incidents_raise
 
     return [incident.pk for incident in review_due_incidents_raise()]
+
+
+@shared_task(base=RetryingTask, name=MONITORING_REPORTS_TASK, soft_time_limit=30 * 60, time_limit=31 * 60)
+def monitoring_reports() -> list[int]:
+    """Last month's monitoring reports; safe to run twice (a report is stored once)."""
+    from .reports.services import monitoring_reports_generate
+
+    return [report.pk for report in monitoring_reports_generate()]

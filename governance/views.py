@@ -1,9 +1,10 @@
 """Registry and workflow API: thin views over selectors and `model_version_transition`."""
 
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -11,12 +12,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from loanportal.authentication import signed_in_user
+from loanportal.errors import InvalidInput
 from loanportal.middleware import request_id
 from loanportal.permissions import CanReadRegistry
 from loanportal.schema import refusal_responses
 
 from .inventory import InventoryEntry, inventory_entries
-from .models import ModelVersion, RegisteredModel
+from .models import ModelVersion, RegisteredModel, Report
 from .reviews import periodic_review_record
 from .selectors import model_version_details, model_version_list, registered_model_get, registered_model_list
 from .serializers import (
@@ -24,6 +26,7 @@ from .serializers import (
     PeriodicReviewRequestSerializer,
     PeriodicReviewSerializer,
     RegisteredModelSerializer,
+    ReportSerializer,
     TransitionRequestSerializer,
     VersionDetailSerializer,
     VersionSummarySerializer,
@@ -190,3 +193,43 @@ class PeriodicReviewCreate(APIView):
             request_id=request_id(request),
         )
         return Response(PeriodicReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+class ReportList(generics.ListAPIView):
+    """Stored reports, newest first, with their SHA-256 and a download link."""
+
+    permission_classes = [CanReadRegistry]
+    serializer_class = ReportSerializer
+
+    @extend_schema(
+        parameters=[OpenApiParameter("model", str, description="Registered model name, e.g. loan-default.")],
+        responses={200: ReportSerializer(many=True), **refusal_responses(400, meanings={400: "No such model."})},
+    )
+    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Report]:
+        reports = Report.objects.select_related("registered_model", "version", "generated_by").defer("content", "data")
+        name = self.request.query_params.get("model")
+        if name is None:
+            return reports
+        model = registered_model_get(name=name)
+        if model is None:
+            message = f"No registered model named {name!r}."
+            raise InvalidInput(message, {"model": message})
+        return reports.filter(registered_model=model)
+
+
+class ReportDownload(APIView):
+    permission_classes = [CanReadRegistry]
+
+    @extend_schema(
+        summary="Download a report's PDF",
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The stored PDF.")},
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        report = get_object_or_404(Report.objects.select_related("registered_model", "version"), pk=pk)
+        response = HttpResponse(bytes(report.content), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{report.filename}"'
+        response["X-Content-SHA256"] = report.sha256
+        return response

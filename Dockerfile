@@ -5,9 +5,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=loanportal.settings.production
 
-# libgomp1: LightGBM's OpenMP runtime; curl: container health checks.
+# libgomp1: LightGBM's OpenMP runtime; curl: container health checks; pango and a font:
+# WeasyPrint's PDF reports.
 RUN apt-get update \
-    && apt-get install --yes --no-install-recommends libgomp1 curl \
+    && apt-get install --yes --no-install-recommends libgomp1 curl libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app

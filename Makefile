@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install run test lock audit
+.PHONY: install system-packages run test lock audit
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	touch $@
 
 install: $(VENV)/.installed
+
+# Debian packages the PDF reports need (run as root, once): pango for WeasyPrint, a font,
+# and poppler-utils (pdftotext, pdftoppm) for the report tests and screenshots.
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils
+system-packages:
+	apt-get install --yes --quiet $(PDF_PACKAGES) || { apt-get update --quiet && apt-get install --yes --quiet $(PDF_PACKAGES); }
 
 # Migrate, bootstrap the demo (idempotent) and run web, Celery worker and beat together
 # until Ctrl-C. Without DATABASE_URL/REDIS_URL everything is embedded: SQLite and a

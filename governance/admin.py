@@ -22,13 +22,31 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from loanportal.admin import DateRangeFilter, PortalAdmin, streaming_csv_response
 from loanportal.authentication import signed_in_user
+from loanportal.errors import ServiceError
 from loanportal.history import history_stamp
 from loanportal.middleware import request_id
-from loanportal.roles import EDIT_MODEL_POLICY
+from loanportal.roles import EDIT_MODEL_POLICY, EDIT_REVIEW_POLICY
 
 from .errors import WorkflowError
+from .inventory import INVENTORY_CSV_HEADER, inventory_csv_rows, inventory_entries, inventory_entry
 from .ml.baseline import bin_labels
-from .models import GovernanceEvent, ModelVersion, RegisteredModel, RetrainingPolicy, RetrainingRun, Transition
+from .models import (
+    GovernanceEvent,
+    ModelVersion,
+    PeriodicReview,
+    RegisteredModel,
+    Report,
+    RetrainingPolicy,
+    RetrainingRun,
+    ReviewFindingSeverity,
+    ReviewFindingType,
+    ReviewOutcome,
+    ReviewPolicy,
+    Transition,
+    VersionState,
+)
+from .reports.services import report_generate
+from .reviews import periodic_review_record
 from .selectors import (
     audit_trail_rows,
     registered_model_by_pk,
@@ -36,8 +54,8 @@ from .selectors import (
     version_transitions,
     version_validations,
 )
-from .services import audit_export_record, model_version_transition
-from .workflow import STEPS, available_actions, fairness_gate_ids
+from .services import audit_export_record, inventory_export_record, model_version_transition
+from .workflow import STEPS, available_actions, fairness_gate_ids, review_refusal
 
 # The audit trail's filter on one registered model (`TransitionAdmin.list_filter`).
 MODEL_FILTER = "version__registered_model__id__exact"
@@ -65,7 +83,30 @@ class RegisteredModelAdmin(PortalAdmin, SimpleHistoryAdmin):
         "fixed_threshold",
         "min_auc",
         "fairness_min_group_size",
+        "intended_use",
+        "known_limitations",
+        "business_line",
+        "regulatory_scope",
     ]
+
+    def get_urls(self) -> list[URLPattern]:
+        export = path(
+            "inventory.csv",
+            self.admin_site.admin_view(self.inventory_export_view),
+            name="governance_registeredmodel_inventory",
+        )
+        return [export, *super().get_urls()]
+
+    def inventory_export_view(self, request: HttpRequest) -> StreamingHttpResponse:
+        """The model risk inventory as CSV; each export is a governance event."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        entries = inventory_entries()
+        inventory_export_record(actor=signed_in_user(request), rows=len(entries), request_id=request_id(request))
+        stamp = timezone.now().strftime("%Y%m%dT%H%M%SZ")
+        return streaming_csv_response(
+            f"model-inventory-{stamp}.csv", INVENTORY_CSV_HEADER, inventory_csv_rows(entries=entries)
+        )
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return EDIT_MODEL_POLICY.allows(request.user)
@@ -101,7 +142,17 @@ class ModelVersionAdmin(PortalAdmin, SimpleHistoryAdmin):
             self.admin_site.admin_view(self.workflow_view),
             name="governance_modelversion_workflow",
         )
-        return [workflow, *super().get_urls()]
+        review = path(
+            "<int:object_id>/review/",
+            self.admin_site.admin_view(self.review_view),
+            name="governance_modelversion_review",
+        )
+        report = path(
+            "<int:object_id>/report/",
+            self.admin_site.admin_view(self.report_view),
+            name="governance_modelversion_report",
+        )
+        return [workflow, review, report, *super().get_urls()]
 
     def change_view(
         self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
@@ -130,6 +181,11 @@ class ModelVersionAdmin(PortalAdmin, SimpleHistoryAdmin):
             "retraining_runs_url": reverse("admin:governance_retrainingrun_changelist")
             + f"?registered_model__id__exact={version.registered_model_id}",
             "actions": _action_forms(version, request.user, validations),
+            "inventory": inventory_entry(registered_model=version.registered_model),
+            "periodic_reviews": version.periodic_reviews.select_related("reviewer").order_by("created_at", "id"),
+            "review_form": _review_form(version, request.user),
+            "reports": version.reports.defer("content", "data").order_by("-generated_at", "-id")[:12],
+            "this_month": timezone.now().strftime("%Y-%m"),
         }
         return TemplateResponse(request, "admin/governance/modelversion/model_card.html", context)
 
@@ -156,6 +212,65 @@ class ModelVersionAdmin(PortalAdmin, SimpleHistoryAdmin):
         else:
             messages.success(request, f"{version} is now {version.state}.")
         return HttpResponseRedirect(card)
+
+    def review_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Record the periodic review posted from the model card, through the same service as the API."""
+        card = reverse("admin:governance_modelversion_change", args=[object_id])
+        version = get_object_or_404(ModelVersion.objects.select_related("registered_model"), pk=object_id)
+        if request.method != "POST":
+            return HttpResponseRedirect(card)
+        post = request.POST
+        finding = {
+            field: post.get(f"finding_{field}", "").strip() for field in ("type", "severity", "owner", "description")
+        }
+        try:
+            review = periodic_review_record(
+                registered_model=version.registered_model,
+                reviewer=signed_in_user(request),
+                outcome=post.get("outcome", ""),
+                comment=post.get("comment", ""),
+                findings=[finding] if finding["description"] else [],
+                request_id=request_id(request),
+            )
+        except ServiceError as error:
+            detail = "; ".join(f"{k}: {v}" for k, v in error.errors.items())
+            messages.error(request, f"{error.message} {detail}".strip())
+        else:
+            messages.success(request, f"{review} recorded.")
+        return HttpResponseRedirect(card)
+
+    def report_view(self, request: HttpRequest, object_id: int) -> HttpResponse:
+        """Generate the report asked for from the model card (the `generate_report` service)."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        card = reverse("admin:governance_modelversion_change", args=[object_id])
+        if request.method != "POST":
+            return HttpResponseRedirect(card)
+        kind = request.POST.get("kind", "")
+        try:
+            report = report_generate(
+                version_id=object_id,
+                kind=kind,
+                month=request.POST.get("month") if kind == "monitoring" else None,
+                actor=signed_in_user(request),
+                request_id=request_id(request),
+            )
+        except ServiceError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, f"{report} stored (SHA-256 {report.sha256}).")
+        return HttpResponseRedirect(card)
+
+
+def _review_form(version: ModelVersion, user: Any) -> dict[str, Any] | None:
+    """The periodic review form, for a production version and a user who may review it."""
+    if version.state != VersionState.PRODUCTION or review_refusal(version, user) is not None:
+        return None
+    return {
+        "outcomes": ReviewOutcome.choices,
+        "types": ReviewFindingType.choices,
+        "severities": ReviewFindingSeverity.choices,
+    }
 
 
 def _action_forms(version: ModelVersion, user: Any, validations: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -270,6 +385,26 @@ class RetrainingPolicyAdmin(PortalAdmin, SimpleHistoryAdmin):
         super().save_model(request, obj, form, change)
 
 
+@admin.register(ReviewPolicy)
+class ReviewPolicyAdmin(PortalAdmin, SimpleHistoryAdmin):
+    """The review cycle per risk tier; model risk changes it, with history."""
+
+    list_display = ["risk_tier", "months"]
+    fields = ["risk_tier", "months"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return EDIT_REVIEW_POLICY.allows(request.user)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> list[str]:
+        return ["risk_tier"]
+
+    def save_model(self, request: HttpRequest, obj: ReviewPolicy, form: ModelForm, change: bool) -> None:
+        history_stamp(
+            obj, reason=f"Review cycle set to {obj.months} months in the admin", request_id=request_id(request)
+        )
+        super().save_model(request, obj, form, change)
+
+
 @admin.register(RetrainingRun)
 class RetrainingRunAdmin(PortalAdmin):
     """Retraining runs, read-only for everyone: they are the record of why a candidate exists."""
@@ -358,3 +493,30 @@ def leaderboard_html(leaderboard: list[dict[str, Any]]) -> str:
         ),
     )
     return format_html("<table><tr>{}</tr>{}</table>", header, rows)
+
+
+@admin.register(PeriodicReview)
+class PeriodicReviewAdmin(PortalAdmin):
+    """Periodic reviews, read-only (recorded from the model card or the API)."""
+
+    list_display = ["created_at", "version", "outcome", "reviewer", "comment"]
+    list_filter = ["registered_model", "outcome", ("created_at", DateRangeFilter)]
+    list_select_related = ["version__registered_model", "reviewer"]
+    search_fields = ["comment", "reviewer__username"]
+
+
+@admin.register(Report)
+class ReportAdmin(PortalAdmin):
+    """Stored reports, read-only, each with its download link."""
+
+    list_display = ["generated_at", "version", "kind", "month", "sha256", "generated_by", "download"]
+    list_filter = ["registered_model", "kind", ("generated_at", DateRangeFilter)]
+    list_select_related = ["version__registered_model", "generated_by"]
+    exclude = ["content"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Report]:
+        return super().get_queryset(request).defer("content")
+
+    @admin.display(description="PDF")
+    def download(self, report: Report) -> str:
+        return format_html('<a href="{}">Download</a>', reverse("report-download", args=[report.pk]))

@@ -4,6 +4,7 @@ retraining policy and runs that propose new versions."""
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, slug_re
 from django.db import models
 from django.utils import timezone
@@ -40,6 +41,26 @@ def default_protected_attributes() -> list[str]:
     return list(PROTECTED_ATTRIBUTES)
 
 
+class RegulatoryScope(models.TextChoices):
+    EU_AI_ACT_HIGH_RISK = "eu_ai_act_high_risk", "EU AI Act high-risk: credit decisioning (Annex III 5(b))"
+    IRB_CAPITAL = "irb_capital", "IRB capital model"
+    OTHER = "other", "Other"
+
+
+def validate_regulatory_scope(value: Any) -> None:
+    """A JSON list of distinct `RegulatoryScope` values: a multiple choice that SQLite and
+    PostgreSQL store alike (no ArrayField)."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ValidationError("Regulatory scope is a list of scope names.")
+    unknown = sorted(set(value) - set(RegulatoryScope.values))
+    if unknown:
+        raise ValidationError(
+            f"Unknown regulatory scope {', '.join(unknown)}; choose from {', '.join(RegulatoryScope.values)}."
+        )
+    if len(set(value)) != len(value):
+        raise ValidationError("Each regulatory scope is given once.")
+
+
 class RegisteredModel(models.Model):
     """A model the bank runs (e.g. `loan-default`) and the policy its versions answer to."""
 
@@ -66,8 +87,20 @@ class RegisteredModel(models.Model):
     fairness_min_group_size = models.PositiveIntegerField(
         default=100, help_text="Smaller protected groups are reported but not judged."
     )
+    intended_use = models.TextField(blank=True, help_text="The decisions the model may be used for, and by whom.")
+    known_limitations = models.TextField(blank=True, help_text="Populations, products or conditions it is not fit for.")
+    business_line = models.CharField(max_length=200, blank=True)
+    regulatory_scope = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_regulatory_scope],
+        help_text=f"Any of: {', '.join(RegulatoryScope.values)}.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
     history = HistoricalRecords()
+
+    def regulatory_scope_labels(self) -> list[str]:
+        return [RegulatoryScope(value).label for value in self.regulatory_scope if value in RegulatoryScope.values]
 
     @staticmethod
     def could_be_name(name: str) -> bool:
@@ -206,6 +239,8 @@ class EventKind(models.TextChoices):
     TOKEN_ROTATED = "token_rotated", "API token rotated"
     TOKEN_REVOKED = "token_revoked", "API token revoked"
     AUDIT_EXPORTED = "audit_exported", "Audit trail exported"
+    INVENTORY_EXPORTED = "inventory_exported", "Model inventory exported"
+    REPORT_GENERATED = "report_generated", "Report generated"
 
 
 class GovernanceEvent(AppendOnlyModel):
@@ -471,3 +506,111 @@ class AuditCheckpoint(models.Model):
     written_at = models.DateTimeField(null=True, blank=True)
     posted_at = models.DateTimeField(null=True, blank=True)
     post_error = models.TextField(blank=True)
+
+
+class ReviewPolicy(models.Model):
+    """How often a model of a risk tier is revalidated, in calendar months (model risk sets
+    it in the admin, with history). Seeded by migration: tier 1 every 12 months, tier 2
+    every 24, tier 3 every 36."""
+
+    risk_tier = models.CharField(max_length=16, choices=RiskTier.choices, unique=True)
+    months = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+        help_text="Calendar months from the last validation or periodic review to the next review.",
+    )
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["risk_tier"]
+        verbose_name_plural = "review policies"
+
+    def __str__(self) -> str:
+        return f"{self.get_risk_tier_display()}: every {self.months} months"
+
+
+class ReviewOutcome(models.TextChoices):
+    SATISFACTORY = "satisfactory", "Satisfactory"
+    SATISFACTORY_WITH_FINDINGS = "satisfactory_with_findings", "Satisfactory with findings"
+    UNSATISFACTORY = "unsatisfactory", "Unsatisfactory"
+
+
+class ReviewFindingType(models.TextChoices):
+    VALIDATION_ISSUE = "validation_issue", "Validation issue"
+    POLICY_EXCEPTION = "policy_exception", "Policy exception"
+    LIMITATION = "limitation", "Limitation"
+
+
+class ReviewFindingSeverity(models.TextChoices):
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class PeriodicReview(AppendOnlyModel):
+    """A periodic revalidation of a model's production version by an independent Model
+    Validator (not its author, a submitter or an approver). Append-only.
+
+    It restarts the review clock (`governance.inventory`). `findings` is a list of
+    {type, severity, owner, description} with the types and severities above, checked by
+    `governance.reviews.periodic_review_record`.
+    """
+
+    registered_model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, related_name="periodic_reviews")
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="periodic_reviews")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    reviewer_roles = models.JSONField(default=list, blank=True, help_text="The reviewer's portal roles at the time.")
+    outcome = models.CharField(max_length=32, choices=ReviewOutcome.choices)
+    comment = models.TextField()
+    findings = models.JSONField(default=list, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Periodic review #{self.pk} of {self.version}: {self.get_outcome_display()}"
+
+
+class ReportKind(models.TextChoices):
+    VALIDATION = "validation", "Validation report"
+    MONITORING = "monitoring", "Ongoing monitoring report"
+
+
+class Report(AppendOnlyModel):
+    """A regulator-ready PDF, stored once with its SHA-256, when it was generated and the
+    data it was rendered from (`governance.reports`). Append-only: a report is never
+    changed; later data makes a new report. The PDF is kept in the database, so it is
+    backed up, replicated and access-controlled with the rest of the record."""
+
+    registered_model = models.ForeignKey(RegisteredModel, on_delete=models.PROTECT, related_name="reports")
+    version = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="reports")
+    kind = models.CharField(max_length=16, choices=ReportKind.choices)
+    month = models.DateField(null=True, blank=True, help_text="First day of the month (monitoring reports).")
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    content = models.BinaryField(help_text="The PDF.")
+    data = models.JSONField(help_text="Everything the PDF shows, as it was read from the database.")
+    generated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for the monthly job.",
+    )
+    request_id = models.CharField(max_length=64, blank=True)
+    generated_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-generated_at", "-id"]
+        indexes = [models.Index(fields=["version", "kind", "month"], name="report_version_kind_month")]
+
+    def __str__(self) -> str:
+        month = f" {self.month:%Y-%m}" if self.month else ""
+        return f"{self.get_kind_display()} {self.version}{month}"
+
+    @property
+    def filename(self) -> str:
+        month = f"-{self.month:%Y-%m}" if self.month else ""
+        return f"{self.kind}-{self.registered_model.name}-v{self.version.version}{month}-{self.sha256[:12]}.pdf"

@@ -2,12 +2,24 @@
 
 from typing import Any
 
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from loanportal.serializer_fields import StrictCharField
 
-from .models import ModelVersion, RegisteredModel, RetrainingRun, Transition, VersionState
+from .models import (
+    ModelVersion,
+    PeriodicReview,
+    RegisteredModel,
+    Report,
+    RetrainingRun,
+    ReviewFindingSeverity,
+    ReviewFindingType,
+    ReviewOutcome,
+    Transition,
+    VersionState,
+)
 
 
 class TransitionSerializer(serializers.ModelSerializer):
@@ -63,7 +75,8 @@ class RegisteredModelSerializer(serializers.ModelSerializer):
         model = RegisteredModel
         fields = [
             "name", "purpose", "owner", "risk_tier", "protected_attributes", "threshold_policy",
-            "fixed_threshold", "min_auc", "fairness_min_group_size", "production_version", "created_at",
+            "fixed_threshold", "min_auc", "fairness_min_group_size", "intended_use", "known_limitations",
+            "business_line", "regulatory_scope", "production_version", "created_at",
         ]  # fmt: skip
 
     @extend_schema_field(serializers.IntegerField(allow_null=True, help_text="Version number in production."))
@@ -99,3 +112,72 @@ class RetrainingRunSerializer(serializers.ModelSerializer):
             "id", "model", "parent_version", "trigger", "reason", "state", "evidence", "requested_by",
             "request_id", "candidate", "failure", "created_at",
         ]  # fmt: skip
+
+
+class InventoryEntrySerializer(serializers.Serializer):
+    """One model of the inventory (`governance.inventory.InventoryEntry`)."""
+
+    name = serializers.CharField()
+    purpose = serializers.CharField()
+    owner = serializers.CharField()
+    risk_tier = serializers.CharField()
+    business_line = serializers.CharField()
+    regulatory_scope = serializers.ListField(child=serializers.CharField())
+    production_version = serializers.IntegerField(allow_null=True)
+    last_validated_at = serializers.DateTimeField(allow_null=True)
+    review_cycle_months = serializers.IntegerField(allow_null=True)
+    next_review_due = serializers.DateField(allow_null=True)
+    days_overdue = serializers.IntegerField(allow_null=True)
+    active_incidents = serializers.DictField(child=serializers.IntegerField(), help_text="Severity -> count.")
+    latest_score_psi = serializers.FloatField(allow_null=True)
+    latest_lowest_adverse_impact_ratio = serializers.FloatField(allow_null=True)
+    latest_realized_auc = serializers.FloatField(allow_null=True)
+
+
+class ReviewFindingSerializer(serializers.Serializer):
+    type = serializers.ChoiceField(choices=ReviewFindingType.choices)
+    severity = serializers.ChoiceField(choices=ReviewFindingSeverity.choices)
+    owner = StrictCharField(max_length=200)
+    description = StrictCharField(max_length=4000)
+
+
+class PeriodicReviewRequestSerializer(serializers.Serializer):
+    outcome = serializers.ChoiceField(choices=ReviewOutcome.choices)
+    comment = StrictCharField(max_length=4000)
+    findings = ReviewFindingSerializer(many=True, required=False, default=list)
+
+
+class PeriodicReviewSerializer(serializers.ModelSerializer):
+    model = serializers.CharField(source="registered_model.name")
+    version = serializers.IntegerField(source="version.version")
+    version_id = serializers.IntegerField()
+    reviewer = serializers.CharField(source="reviewer.username")
+    findings = ReviewFindingSerializer(many=True)
+
+    class Meta:
+        model = PeriodicReview
+        fields = [
+            "id", "model", "version", "version_id", "reviewer", "reviewer_roles", "outcome", "comment",
+            "findings", "request_id", "created_at",
+        ]  # fmt: skip
+
+
+class ReportSerializer(serializers.ModelSerializer):
+    model = serializers.CharField(source="registered_model.name")
+    version = serializers.IntegerField(source="version.version")
+    version_id = serializers.IntegerField()
+    generated_by = serializers.CharField(source="generated_by.username", allow_null=True, default=None)
+    download = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Report
+        fields = [
+            "id", "model", "version", "version_id", "kind", "month", "sha256", "size", "generated_at",
+            "generated_by", "download",
+        ]  # fmt: skip
+
+    @extend_schema_field(serializers.URLField())
+    def get_download(self, report: Report) -> str:
+        path = reverse("report-download", args=[report.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path

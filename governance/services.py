@@ -412,6 +412,17 @@ def audit_export_record(
     )
 
 
+def inventory_export_record(*, actor: User, rows: int, request_id: str = "") -> GovernanceEvent:
+    """Record that someone exported the model inventory."""
+    return GovernanceEvent.objects.create(
+        kind=EventKind.INVENTORY_EXPORTED,
+        actor=actor,
+        summary=f"Model inventory exported: {rows} models",
+        details={"rows": rows},
+        request_id=request_id,
+    )
+
+
 def api_token_rotate(*, user: User, actor: User | None = None) -> str:
     """Replace the user's API token; the old one stops working at once."""
     with transaction.atomic():

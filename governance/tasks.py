@@ -9,6 +9,9 @@ Audit seal: beat runs `governance.audit_seal` every 5 minutes ("Audit: seal, eve
 minutes"). Safe to run twice and at once (the seal locks each kind's chain). When it gives
 up (after its retries of transient errors, or at once for a missing signing key),
 monitoring opens a job-failure incident (`monitoring.tasks`).
+
+Reviews and reports: beat runs `governance.review_due_dates` daily ("Governance: review due
+dates") and `governance.monitoring_reports` on the 1st of each month.
 """
 
 from typing import Any
@@ -46,3 +49,23 @@ def audit_seal(self: Task) -> int:
     from .sealing.services import audit_seal
 
     return audit_seal().records()
+
+
+REVIEW_DUE_TASK = "governance.review_due_dates"
+MONITORING_REPORTS_TASK = "governance.monitoring_reports"
+
+
+@shared_task(base=RetryingTask, name=REVIEW_DUE_TASK, soft_time_limit=5 * 60, time_limit=6 * 60)
+def review_due_dates() -> list[int]:
+    """Open or escalate the `review_due` incidents; safe to run twice (dedup)."""
+    from .reviews import review_due_incidents_raise
+
+    return [incident.pk for incident in review_due_incidents_raise()]
+
+
+@shared_task(base=RetryingTask, name=MONITORING_REPORTS_TASK, soft_time_limit=30 * 60, time_limit=31 * 60)
+def monitoring_reports() -> list[int]:
+    """Last month's monitoring reports; safe to run twice (a report is stored once)."""
+    from .reports.services import monitoring_reports_generate
+
+    return [report.pk for report in monitoring_reports_generate()]

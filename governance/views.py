@@ -1,9 +1,10 @@
 """Registry and workflow API: thin views over selectors and `model_version_transition`."""
 
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -11,15 +12,22 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from loanportal.authentication import signed_in_user
+from loanportal.errors import InvalidInput
 from loanportal.middleware import request_id
 from loanportal.permissions import CanReadRegistry, CanRequestRetraining
 from loanportal.schema import refusal_responses
 
-from .models import ModelVersion, RegisteredModel, RetrainingTrigger
+from .inventory import InventoryEntry, inventory_entries
+from .models import ModelVersion, RegisteredModel, Report, RetrainingTrigger
 from .retraining.service import retraining_request
+from .reviews import periodic_review_record
 from .selectors import model_version_details, model_version_list, registered_model_get, registered_model_list
 from .serializers import (
+    InventoryEntrySerializer,
+    PeriodicReviewRequestSerializer,
+    PeriodicReviewSerializer,
     RegisteredModelSerializer,
+    ReportSerializer,
     RetrainingRunSerializer,
     RetrainRequestSerializer,
     TransitionRequestSerializer,
@@ -157,3 +165,111 @@ class ModelRetrain(APIView):
             queue=True,
         )
         return Response(RetrainingRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class InventoryList(generics.ListAPIView):
+    """The model risk inventory: per model its tier, owner, production version, review
+    clock (last validated, next review due, days overdue), active incidents by severity and
+    the latest score PSI, lowest adverse impact ratio and realized ROC-AUC."""
+
+    permission_classes = [CanReadRegistry]
+    serializer_class = InventoryEntrySerializer
+
+    def get_queryset(self) -> list[InventoryEntry]:  # type: ignore[override]
+        return inventory_entries()
+
+
+class PeriodicReviewCreate(APIView):
+    # The service decides who may review (Model Validator, four-eyes) and says why not.
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        summary="Record a periodic review of the model's production version",
+        request=PeriodicReviewRequestSerializer,
+        responses={
+            201: PeriodicReviewSerializer,
+            **refusal_responses(
+                403,
+                404,
+                409,
+                meanings={
+                    403: "Refused: only a Model Validator who did not author, submit or approve the version.",
+                    404: "No such registered model.",
+                    409: "The model has no version in production.",
+                },
+            ),
+        },
+        examples=[
+            OpenApiExample(
+                "Satisfactory with findings",
+                value={
+                    "outcome": "satisfactory_with_findings",
+                    "comment": "Annual revalidation: performance and stability within appetite.",
+                    "findings": [
+                        {
+                            "type": "limitation",
+                            "severity": "medium",
+                            "owner": "Retail Credit Risk",
+                            "description": "Thin-file applicants remain under-represented.",
+                        }
+                    ],
+                },
+                request_only=True,
+            ),
+        ],
+    )
+    def post(self, request: Request, name: str) -> Response:
+        model = registered_model_get(name=name)
+        if model is None:
+            raise Http404(f"No registered model named {name!r}.")
+        body = PeriodicReviewRequestSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        review = periodic_review_record(
+            registered_model=model,
+            reviewer=signed_in_user(request),
+            outcome=body.validated_data["outcome"],
+            comment=body.validated_data["comment"],
+            findings=[dict(finding) for finding in body.validated_data["findings"]],
+            request_id=request_id(request),
+        )
+        return Response(PeriodicReviewSerializer(review).data, status=status.HTTP_201_CREATED)
+
+
+class ReportList(generics.ListAPIView):
+    """Stored reports, newest first, with their SHA-256 and a download link."""
+
+    permission_classes = [CanReadRegistry]
+    serializer_class = ReportSerializer
+
+    @extend_schema(
+        parameters=[OpenApiParameter("model", str, description="Registered model name, e.g. loan-default.")],
+        responses={200: ReportSerializer(many=True), **refusal_responses(400, meanings={400: "No such model."})},
+    )
+    def get(self, request: Request, *args: object, **kwargs: object) -> Response:
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self) -> QuerySet[Report]:
+        reports = Report.objects.select_related("registered_model", "version", "generated_by").defer("content", "data")
+        name = self.request.query_params.get("model")
+        if name is None:
+            return reports
+        model = registered_model_get(name=name)
+        if model is None:
+            message = f"No registered model named {name!r}."
+            raise InvalidInput(message, {"model": message})
+        return reports.filter(registered_model=model)
+
+
+class ReportDownload(APIView):
+    permission_classes = [CanReadRegistry]
+
+    @extend_schema(
+        summary="Download a report's PDF",
+        responses={(200, "application/pdf"): OpenApiResponse(OpenApiTypes.BINARY, description="The stored PDF.")},
+    )
+    def get(self, request: Request, pk: int) -> HttpResponse:
+        report = get_object_or_404(Report.objects.select_related("registered_model", "version"), pk=pk)
+        response = HttpResponse(bytes(report.content), content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{report.filename}"'
+        response["X-Content-SHA256"] = report.sha256
+        return response

@@ -101,6 +101,19 @@ def actor_refusal(version: ModelVersion, action: Action, actor: AbstractBaseUser
     return None
 
 
+def review_refusal(version: ModelVersion, actor: AbstractBaseUser) -> str | None:
+    """Why `actor` may not review `version` periodically, or None: only a Model Validator
+    who did not author, submit or approve it (whoever validated it may; the periodic
+    review is second line's, as the validation was)."""
+    if Role.MODEL_VALIDATOR not in user_roles(actor):
+        return f"Only a {Role.MODEL_VALIDATOR} may review a version; {actor} is not one."
+    if actor.pk in {version.created_by_id, *_accepted_actors(version, Action.SUBMIT)}:
+        return f"{actor} authored or submitted {version}; four-eyes review requires someone else to review it."
+    if actor.pk in _accepted_actors(version, Action.APPROVE) | _accepted_actors(version, Action.PROMOTE):
+        return f"{actor} approved {version}; four-eyes review requires someone else to review it."
+    return None
+
+
 def _verb(action: Action) -> str:
     return "roll back" if action == Action.ROLLBACK else str(action)
 

@@ -73,6 +73,8 @@ USE_ADMIN = Capability(STAFF_ROLES)
 READ_REGISTRY = Capability(STAFF_ROLES)
 # A registered model's policy: AUC floor, threshold policy, protected attributes.
 EDIT_MODEL_POLICY = Capability((Role.MODEL_APPROVER,))
+# How often each risk tier is revalidated: model risk's (second line's) to set.
+EDIT_REVIEW_POLICY = Capability((Role.MODEL_VALIDATOR, Role.MODEL_APPROVER))
 # Scoring applications, and recording and reading back the outcomes of one's own decisions.
 SCORE_APPLICATIONS = Capability((Role.API_CLIENT,))
 # Reading a logged decision back: an API client its own, a compliance officer any.

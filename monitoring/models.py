@@ -291,6 +291,8 @@ class IncidentKind(models.TextChoices):
     ESTIMATED_PERFORMANCE = rules.ESTIMATED_PERFORMANCE, "Estimated performance"
     DATA_QUALITY = rules.DATA_QUALITY, "Data quality"
     JOB_FAILURE = rules.JOB_FAILURE, "Job failure"
+    REVIEW_DUE = rules.REVIEW_DUE, "Periodic review due"
+    REVIEW_FAILED = rules.REVIEW_FAILED, "Periodic review failed"
 
 
 class Severity(models.TextChoices):

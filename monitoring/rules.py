@@ -13,6 +13,8 @@ P0 is the most severe. The rules (README "Monitoring: incidents"):
 | estimated performance | estimated ROC-AUC more than the tolerance below validation | P3; P2 at twice the tolerance |
 | data quality | a field's refusal, missing, out-of-range or unseen-category share jumps past the bound | P2 |
 | job failure | a monitoring job failed after its retries | P2 |
+| review due | the periodic review is due within 30 days | P3; P2 from the due date; P1 30 days overdue |
+| review failed | a periodic review found the version unsatisfactory | P1 |
 
 A watch band opens no incident: it is recorded, charted and exported to Prometheus. The
 score is what decisions are made on, so its drift ranks above any single input's.
@@ -35,8 +37,11 @@ DATA_DRIFT, SCORE_DRIFT, FAIRNESS, PERFORMANCE, ESTIMATED_PERFORMANCE, DATA_QUAL
     "data_quality",
     "job_failure",
 )
+REVIEW_DUE, REVIEW_FAILED = "review_due", "review_failed"
 SCORE_SUBJECT = "score"
 JOB_FAILURE_SEVERITY = P2
+# Days around the periodic review's due date at which its incident opens and escalates.
+REVIEW_NOTICE_DAYS, REVIEW_OVERDUE_DAYS = 30, 30
 
 
 def more_severe(a: str, b: str) -> bool:
@@ -210,6 +215,42 @@ def job_failure_breach(*, job: str, error: str) -> Breach:
         value=None,
         higher_is_worse=True,
         summary=f"The {job} job failed: {error}",
+    )
+
+
+def review_due_breach(*, model: str, due: str, days_to_due: int) -> Breach | None:
+    """A periodic review coming due (P3 from `REVIEW_NOTICE_DAYS` before), due or overdue
+    (P2), or long overdue (P1 at `REVIEW_OVERDUE_DAYS`); None while it is further off.
+    The value is the days overdue (negative before the due date)."""
+    if days_to_due > REVIEW_NOTICE_DAYS:
+        return None
+    overdue = -days_to_due
+    if overdue >= REVIEW_OVERDUE_DAYS:
+        severity, when = P1, f"{overdue} days overdue"
+    elif overdue >= 0:
+        severity, when = P2, "due today" if overdue == 0 else f"{overdue} days overdue"
+    else:
+        severity, when = P3, f"due in {days_to_due} days"
+    return Breach(
+        kind=REVIEW_DUE,
+        subject=model,
+        severity=severity,
+        value=float(overdue),
+        higher_is_worse=True,
+        summary=f"The periodic review of {model} is {when} (due {due})",
+        snapshot={"due": due, "days_overdue": overdue},
+    )
+
+
+def review_failed_breach(*, model: str, review_id: int, comment: str) -> Breach:
+    return Breach(
+        kind=REVIEW_FAILED,
+        subject=model,
+        severity=P1,
+        value=None,
+        higher_is_worse=True,
+        summary=f"Periodic review #{review_id} of {model} is unsatisfactory: {comment}",
+        snapshot={"review_id": review_id},
     )
 
 

@@ -13,7 +13,9 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from psycopg2 import sql as pg_sql
 
-from governance.models import RetrainingPolicy
+from governance.models import RetrainingPolicy, ReviewPolicy
+from governance.reports.services import report_generate
+from governance.reviews import periodic_review_record
 from governance.sealing.services import audit_seal
 from loanportal.audit import AppendOnlyError, AppendOnlyModel, audit_models
 from monitoring import rules
@@ -36,6 +38,9 @@ REWRITES = {
     "governance_historicalretrainingpolicy": "history_change_reason = 'rewritten'",
     "governance_auditblock": "merkle_root = repeat('0', 64)",
     "governance_auditleaf": "position = position + 1",
+    "governance_historicalreviewpolicy": "history_change_reason = 'rewritten'",
+    "governance_periodicreview": "outcome = 'satisfactory'",
+    "governance_report": "sha256 = 'rewritten'",
     "predictions_decisionlog": "probability = 0.01",
     "predictions_outcome": "defaulted = NOT defaulted",
     "predictions_refusedapplication": "request_id = 'rewritten'",
@@ -54,10 +59,11 @@ APPEND_ONLY_MODELS = [m for m in AUDIT_MODELS if issubclass(m, AppendOnlyModel)]
 
 
 @pytest.fixture
-def audit_rows(production_version, challenger_version, log_decisions, api_client_user):
+def audit_rows(production_version, challenger_version, log_decisions, api_client_user, validator):
     """At least one row in every audit table: the workflow's transitions and history, a
     retraining policy's history, a provisioning event, decisions with outcomes, a refused
-    application, one run of each job, an incident, a challenger comparison."""
+    application, one run of each job, an incident, a challenger comparison, a periodic review,
+    a report and the audit blocks sealing them."""
     RetrainingPolicy.objects.create(registered_model=production_version.registered_model)
     log_decisions(production_version, applications(600, seed=11), at=WINDOW_START, defaulted=[False, True] * 300)
     refused_applications_record(
@@ -77,6 +83,16 @@ def audit_rows(production_version, challenger_version, log_decisions, api_client
         ),
         trigger=Trigger.COMMAND,
     )
+    policy = ReviewPolicy.objects.get(risk_tier="tier_1")
+    policy.months = 12
+    policy.save()
+    periodic_review_record(
+        registered_model=production_version.registered_model,
+        reviewer=validator,
+        outcome="unsatisfactory",
+        comment="Rewrite me if you can.",
+    )
+    report_generate(version_id=production_version.pk, kind="validation")
     audit_seal()
 
 

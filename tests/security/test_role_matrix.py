@@ -86,6 +86,11 @@ class World:
         """An outcome observed now: after the decision, not in the future."""
         return {"defaulted": True, "observed_at": timezone.now().isoformat()}
 
+    def report(self) -> int:
+        from governance.reports.services import report_generate
+
+        return report_generate(version_id=self.production().pk, kind="validation").pk
+
     def incident(self) -> int:
         breach = rules.drift_breach(subject="Credit_Score", psi=0.4, alerting=True, act=0.25)
         return incident_raise(breach=breach, version=self.production()).pk
@@ -135,6 +140,28 @@ CASES = [
         frozenset({DS}),
         202,
         lambda w: ("/api/v1/models/loan-default/retrain/", {"reason": "In the role matrix test."}),
+    ),
+    # The inventory: staff read it; a periodic review is a Model Validator's (four-eyes: the
+    # fixtures' validator did not author, submit or approve the production version).
+    Case("GET inventory/", "get", frozenset(STAFF), 200, lambda w: ("/api/v1/inventory/", None)),
+    Case(
+        "POST models/{name}/reviews/",
+        "post",
+        frozenset({MV}),
+        201,
+        lambda w: (
+            f"/api/v1/models/{w.production().registered_model.name}/reviews/",
+            {"outcome": "satisfactory", "comment": "In the role matrix test."},
+        ),
+    ),
+    # Reports: staff read and download them, as they read the registry.
+    Case("GET reports/", "get", frozenset(STAFF), 200, lambda w: ("/api/v1/reports/?model=loan-default", None)),
+    Case(
+        "GET reports/{id}/download/",
+        "get",
+        frozenset(STAFF),
+        200,
+        lambda w: (f"/api/v1/reports/{w.report()}/download/", None),
     ),
     # The workflow: one role per step; compliance and API clients change nothing.
     action("submit", "draft", {DS}),
@@ -234,6 +261,9 @@ ADMIN_AUDIT_PAGES = {
     "/admin/governance/transition/": STAFF,
     "/admin/governance/transition/export/": STAFF,
     "/admin/governance/governanceevent/": STAFF,
+    "/admin/governance/registeredmodel/inventory.csv": STAFF,
+    "/admin/governance/periodicreview/": STAFF,
+    "/admin/governance/report/": STAFF,
     "/admin/governance/modelversion/{version}/history/": STAFF,
     "/admin/predictions/decisionlog/": {CO},
     "/admin/predictions/decisionlog/export.csv": {CO},

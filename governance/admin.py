@@ -31,6 +31,7 @@ from .errors import WorkflowError
 from .inventory import INVENTORY_CSV_HEADER, inventory_csv_rows, inventory_entries, inventory_entry
 from .ml.baseline import bin_labels
 from .models import (
+    Action,
     GovernanceEvent,
     ModelVersion,
     PeriodicReview,
@@ -49,13 +50,14 @@ from .reports.services import report_generate
 from .reviews import periodic_review_record
 from .selectors import (
     audit_trail_rows,
+    production_version,
     registered_model_by_pk,
     version_history_changes,
     version_transitions,
     version_validations,
 )
 from .services import audit_export_record, inventory_export_record, model_version_transition
-from .workflow import STEPS, available_actions, fairness_gate_ids, review_refusal
+from .workflow import CHALLENGER_EVIDENCE, STEPS, available_actions, fairness_gate_ids, review_refusal
 
 # The audit trail's filter on one registered model (`TransitionAdmin.list_filter`).
 MODEL_FILTER = "version__registered_model__id__exact"
@@ -161,6 +163,7 @@ class ModelVersionAdmin(PortalAdmin, SimpleHistoryAdmin):
             raise PermissionDenied
         version = get_object_or_404(ModelVersion.objects.select_related("registered_model", "created_by"), pk=object_id)
         validations = version_validations(version=version)
+        gate = _challenger_gate(version)
         context = {
             **self.admin_site.each_context(request),
             "opts": self.opts,
@@ -180,7 +183,8 @@ class ModelVersionAdmin(PortalAdmin, SimpleHistoryAdmin):
             "retraining_runs": version.retraining_runs.select_related("candidate").order_by("-created_at")[:10],
             "retraining_runs_url": reverse("admin:governance_retrainingrun_changelist")
             + f"?registered_model__id__exact={version.registered_model_id}",
-            "actions": _action_forms(version, request.user, validations),
+            "actions": _action_forms(version, request.user, validations, gate),
+            "challenger_gate": gate,
             "inventory": inventory_entry(registered_model=version.registered_model),
             "periodic_reviews": version.periodic_reviews.select_related("reviewer").order_by("created_at", "id"),
             "review_form": _review_form(version, request.user),
@@ -273,7 +277,9 @@ def _review_form(version: ModelVersion, user: Any) -> dict[str, Any] | None:
     }
 
 
-def _action_forms(version: ModelVersion, user: Any, validations: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _action_forms(
+    version: ModelVersion, user: Any, validations: list[dict[str, Any]], gate: dict[str, Any]
+) -> list[dict[str, Any]]:
     """One form per action the user may take, with a justification box per waivable item
     (and, when validating again after a rejection, the earlier round's text to copy from)."""
     earlier: dict[str, dict[str, Any]] = {}
@@ -289,8 +295,32 @@ def _action_forms(version: ModelVersion, user: Any, validations: list[dict[str, 
             ]
         elif STEPS[action].to_state == "production":
             waivable = [(k, why, None) for k, why in fairness_gate_ids(version).items() if k not in version.waivers]
+            evidence = gate["evidence"]
+            if action == Action.PROMOTE and gate["needed"] and not evidence["met"] and not evidence["waived"]:
+                waivable.append((CHALLENGER_EVIDENCE, "; ".join(evidence["reasons"]), None))
         forms.append({"action": action, "comment_required": STEPS[action].comment_required, "waivable": waivable})
     return forms
+
+
+TERMINAL_STATES = (VersionState.RETIRED, VersionState.REJECTED)
+
+
+def _challenger_gate(version: ModelVersion) -> dict[str, Any]:
+    """The gate CHALLENGER_EVIDENCE on the card: as recorded when the version was promoted,
+    or as it stands now against the version in production (`needed` False when none is)."""
+    # Imported here: monitoring builds on the registry (see `services._challenger_evidence`).
+    from monitoring.evidence import challenger_evidence
+
+    promoted = version.transitions.filter(action=Action.PROMOTE, accepted=True).first()
+    if promoted is not None:
+        recorded = promoted.details.get("challenger_evidence")
+        return {"needed": recorded is not None, "recorded": True, "evidence": recorded, "transition": promoted.pk}
+    champion = production_version(model_name=version.registered_model.name)
+    if champion is None or champion.pk == version.pk or version.state in TERMINAL_STATES:
+        return {"needed": False, "recorded": False, "evidence": None}
+    evidence = challenger_evidence(version=version, champion=champion).as_json()
+    evidence["waived"] = CHALLENGER_EVIDENCE in version.waivers
+    return {"needed": True, "recorded": False, "evidence": evidence, "champion": champion}
 
 
 def _baseline_rows(baseline: dict[str, Any]) -> list[dict[str, Any]]:

@@ -124,7 +124,7 @@ class RegisteredModel(models.Model):
 class ModelVersion(models.Model):
     """One trained, validated and documented version of a registered model.
 
-    Everything but `state` and `waivers` is written once at registration. `state` changes
+    Everything but `state`, `waivers` and `shadow_since` is written once at registration. `state` changes
     only through the workflow services (`governance.services`), which lock the row and
     write a `Transition` in the same transaction; simple-history keeps every field change.
     """
@@ -173,6 +173,13 @@ class ModelVersion(models.Model):
         related_name="retrained_versions",
         help_text="The production version a retraining run trained this candidate to replace.",
     )
+    shadow_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        editable=False,
+        help_text="When the version started shadow scoring of production traffic (start_shadow); empty when not "
+        "in shadow. Written by the workflow only.",
+    )
 
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
@@ -202,6 +209,8 @@ class Action(models.TextChoices):
     PROMOTE = "promote"
     RETIRE = "retire"
     ROLLBACK = "rollback"
+    START_SHADOW = "start_shadow"
+    STOP_SHADOW = "stop_shadow"
 
 
 class Transition(AppendOnlyModel):

@@ -145,10 +145,10 @@ def _waivers_given(
     return given
 
 
-def _set_state(version: ModelVersion, state: VersionState, actor: User, reason: str) -> None:
+def _set_state(version: ModelVersion, state: VersionState | str, actor: User, reason: str) -> None:
     version.state = state
     history_stamp(version, reason=reason, user=actor)
-    version.save(update_fields=["state", "waivers"])
+    version.save(update_fields=["state", "waivers", "shadow_since"])
 
 
 def _apply(
@@ -182,6 +182,16 @@ def _apply(
             # A first promotion and a rollback need no comparison with the version in production.
             evidence = _challenger_evidence(version, current)
 
+    if action == Action.START_SHADOW:
+        if version.shadow_since is not None:
+            raise WorkflowConflict(f"{version} is already in shadow (since {version.shadow_since:%Y-%m-%d %H:%M} UTC).")
+        version.shadow_since = timezone.now()
+        details["shadow_since"] = version.shadow_since.isoformat()
+    if action == Action.STOP_SHADOW:
+        if version.shadow_since is None:
+            raise WorkflowConflict(f"{version} is not in shadow.")
+        details["shadow_since"] = version.shadow_since.isoformat()
+        version.shadow_since = None
     if action == Action.SUBMIT and not version.findings:
         raise WorkflowRefused(f"{version} has no automated validation findings yet; it cannot be submitted.")
     if action == Action.VALIDATE:
@@ -227,6 +237,10 @@ def _apply(
                     f"waive as {CHALLENGER_EVIDENCE!r} with a written justification."
                 )
             details["challenger_evidence"] = {**evidence.as_json(), "waived": waived}
+        if version.shadow_since is not None:
+            # Promotion ends the version's shadow: it now decides the traffic it shadowed.
+            details["shadow_ended"] = {"shadow_since": version.shadow_since.isoformat()}
+            version.shadow_since = None
         if current is not None:
             _set_state(current, VersionState.RETIRED, actor, f"retire: superseded by v{version.version}")
             _record_transition(
@@ -242,15 +256,16 @@ def _apply(
             details["retired_version"] = current.pk
 
     from_state = version.state
+    to_state = step.to_state or from_state
     transition = _record_transition(
-        version, action, from_state, step.to_state, actor, comment=comment, details=details, request_id=request_id
+        version, action, from_state, to_state, actor, comment=comment, details=details, request_id=request_id
     )
     # Each stored waiver names the transition that gave it (the validation, or the promotion).
     version.waivers = {
         **version.waivers,
         **{key: {**waiver, "transition": transition.pk} for key, waiver in given.items()},
     }
-    _set_state(version, step.to_state, actor, f"{action}: {comment}" if comment else action)
+    _set_state(version, to_state, actor, f"{action}: {comment}" if comment else action)
     return version
 
 

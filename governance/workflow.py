@@ -34,7 +34,8 @@ from .models import Action, ModelVersion, Transition, VersionState
 class Step:
     roles: tuple[Role, ...]
     from_states: tuple[VersionState, ...]
-    to_state: VersionState
+    # None: the step leaves the state as it is (shadow scoring starts or stops).
+    to_state: VersionState | None
     comment_required: bool = False
     # Four-eyes: the version's authors (creator, submitters) may not take this step.
     independent: bool = True
@@ -62,7 +63,15 @@ STEPS: dict[Action, Step] = {
     Action.ROLLBACK: Step(
         (Role.MODEL_APPROVER,), (VersionState.RETIRED,), VersionState.PRODUCTION, comment_required=True
     ),
+    # Shadow scoring: a validated or approved version scores production traffic on the side
+    # (`monitoring.shadow`); it never changes a decision. Promotion ends it.
+    Action.START_SHADOW: Step((Role.MODEL_APPROVER,), (VersionState.VALIDATED, VersionState.APPROVED), None),
+    Action.STOP_SHADOW: Step(
+        (Role.MODEL_APPROVER,), (VersionState.VALIDATED, VersionState.APPROVED), None, comment_required=True
+    ),
 }
+# Steps that, like approval, nobody who validated the version may take.
+INDEPENDENT_OF_VALIDATORS = (Action.APPROVE, Action.PROMOTE, Action.ROLLBACK, Action.START_SHADOW, Action.STOP_SHADOW)
 WORKFLOW_ACTIONS = tuple(STEPS)
 # The gate a promotion over a production version needs (`monitoring.evidence`), or its waiver.
 CHALLENGER_EVIDENCE = "CHALLENGER_EVIDENCE"
@@ -94,9 +103,7 @@ def actor_refusal(version: ModelVersion, action: Action, actor: AbstractBaseUser
     someone_else = f"four-eyes review requires someone else to {_verb(action)} it"
     if step.independent and actor.pk in {version.created_by_id, *_accepted_actors(version, Action.SUBMIT)}:
         return f"{actor} authored or submitted {version}; {someone_else}."
-    if action in (Action.APPROVE, Action.PROMOTE, Action.ROLLBACK) and actor.pk in _accepted_actors(
-        version, Action.VALIDATE
-    ):
+    if action in INDEPENDENT_OF_VALIDATORS and actor.pk in _accepted_actors(version, Action.VALIDATE):
         return f"{actor} validated {version}; {someone_else}."
     return None
 
@@ -114,16 +121,23 @@ def review_refusal(version: ModelVersion, actor: AbstractBaseUser) -> str | None
     return None
 
 
+VERBS = {Action.ROLLBACK: "roll back", Action.START_SHADOW: "start its shadow", Action.STOP_SHADOW: "stop its shadow"}
+
+
 def _verb(action: Action) -> str:
-    return "roll back" if action == Action.ROLLBACK else str(action)
+    return VERBS.get(action, str(action))
 
 
 def available_actions(version: ModelVersion, actor: AbstractBaseUser) -> list[Action]:
     """The actions `actor` may take on `version` now (gates and waivers are checked on submit)."""
+    in_shadow = version.shadow_since is not None
     return [
         action
         for action, step in STEPS.items()
-        if version.state in step.from_states and actor_refusal(version, action, actor) is None
+        if version.state in step.from_states
+        and not (action == Action.START_SHADOW and in_shadow)
+        and not (action == Action.STOP_SHADOW and not in_shadow)
+        and actor_refusal(version, action, actor) is None
     ]
 
 

@@ -40,8 +40,8 @@ from .models import (
     MonitoringPolicy,
     MonitoringRun,
 )
-from .pages import data_quality_anchor, version_monitoring
-from .selectors import monitored_versions, monitoring_policy
+from .pages import comparison_page, data_quality_anchor, version_monitoring
+from .selectors import comparison_latest, monitored_versions, monitoring_policy
 
 if TYPE_CHECKING:
     from .selectors import MonitoredVersionRow
@@ -294,7 +294,31 @@ class MonitoredVersionAdmin(PortalAdmin):
 
     def get_urls(self) -> list[Any]:
         page = self.admin_site.admin_view(self.monitoring_page_view)
-        return [path("<int:version_id>/monitoring/", page, name="monitoring_version"), *super().get_urls()]
+        comparison = self.admin_site.admin_view(self.comparison_page_view)
+        return [
+            path("<int:version_id>/monitoring/", page, name="monitoring_version"),
+            path("<int:version_id>/comparison/", comparison, name="monitoring_comparison"),
+            *super().get_urls(),
+        ]
+
+    def comparison_page_view(self, request: HttpRequest, version_id: int) -> HttpResponse:
+        """The latest comparison of a challenger version against its champion."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        version = get_object_or_404(ModelVersion.objects.select_related("registered_model"), pk=version_id)
+        comparison = comparison_latest(challenger=version)
+        return render(
+            request,
+            "admin/monitoring/comparison.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"{version} as challenger",
+                "opts": self.model._meta,
+                "version": version,
+                "comparison": comparison,
+                **(comparison_page(comparison=comparison) if comparison else {}),
+            },
+        )
 
     def monitoring_page_view(self, request: HttpRequest, version_id: int) -> HttpResponse:
         if not self.has_view_permission(request):

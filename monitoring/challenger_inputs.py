@@ -30,8 +30,7 @@ import numpy as np
 
 from governance.ml.fields import NON_NEGATIVE_FIELDS
 from governance.ml.schema import UNSEEN_CATEGORY, accepted_range
-
-POSITIVE_FIELDS = frozenset({"term"})
+from predictions.validation import OUT_OF_RANGE, POSITIVE_FIELDS, REQUIRED, UNKNOWN_CATEGORY, UNKNOWN_FIELD
 
 
 @dataclass(frozen=True)
@@ -41,6 +40,12 @@ class Converted:
     encoded: np.ndarray
     valid: np.ndarray
     errors: Counter[str]
+    # Field -> (rows that broke its rule, the rule), for the per-application errors.
+    failures: dict[str, tuple[np.ndarray, str]]
+
+    def row_errors(self, row: int) -> dict[str, str]:
+        """Field -> rule of every rule application `row` broke."""
+        return {name: rule for name, (mask, rule) in self.failures.items() if mask[row]}
 
 
 class ChallengerInputs:
@@ -76,33 +81,35 @@ class ChallengerInputs:
         encoded = np.empty((rows, self.n_fields), dtype=np.float64)
         broken = np.zeros(rows, dtype=bool)
         errors: Counter[str] = Counter()
+        failures: dict[str, tuple[np.ndarray, str]] = {}
 
-        def refuse(name: str, mask: np.ndarray) -> None:
+        def refuse(name: str, mask: np.ndarray, rule: str) -> None:
             count = int(mask.sum())
             if count:
                 errors[name] += count
                 broken[mask] = True
+                failures[name] = (mask, rule)
 
         for j, name in self._unknown:
-            refuse(name, ~np.isnan(features[:, j]))
+            refuse(name, ~np.isnan(features[:, j]), UNKNOWN_FIELD)
         for k, (name, source, nullable, codes, low, high) in enumerate(self._rules):
             column = np.full(rows, np.nan) if source is None else features[:, source]
             missing = np.isnan(column)
             if not nullable:
-                refuse(name, missing)
+                refuse(name, missing, REQUIRED)
             if codes is not None:
                 present = ~missing & (column >= 0) & (column < len(codes))
                 mapped = np.full(rows, np.nan)
                 mapped[present] = codes[column[present].astype(np.int64)]
                 unseen = ~missing & ~present
                 mapped[unseen] = UNSEEN_CATEGORY
-                refuse(name, ~missing & (mapped == UNSEEN_CATEGORY))
+                refuse(name, ~missing & (mapped == UNSEEN_CATEGORY), UNKNOWN_CATEGORY)
                 encoded[:, k] = mapped
             else:
                 with np.errstate(invalid="ignore"):
                     outside = ~missing & ((column < low) | (column > high))
                 if name in POSITIVE_FIELDS:
                     outside |= ~missing & (column == 0)
-                refuse(name, outside)
+                refuse(name, outside, OUT_OF_RANGE)
                 encoded[:, k] = column
-        return Converted(encoded=encoded, valid=~broken, errors=errors)
+        return Converted(encoded=encoded, valid=~broken, errors=errors, failures=failures)

@@ -160,3 +160,30 @@ def paired_bars(
         body.append(f'<rect x="{left + 10 + k * 120}" y="{top + 2}" width="10" height="10" fill="{colours[k]}"/>')
         body.append(_text(left + 24 + k * 120, top + 11, name, size=10))
     return _svg(top + plot_h + 24, title, body)
+
+
+def count_heatmap(*, title: str, labels: Sequence[str], counts: Sequence[Sequence[int]], axes: tuple[str, str]) -> str:
+    """A square of counts: rows are the first axis' bins, columns the second's; darker is more.
+    Hover shows the count (the binned form of a scatter plot of two scores)."""
+    left, top, cell = 120, 40, 30
+    n = len(labels)
+    largest = max([max(row, default=0) for row in counts] + [1])
+    body = [
+        _text(0, 14, title, size=13, extra=' font-weight="bold"'),
+        _text(left, top - 8, f"{axes[1]} score bin →", size=10),
+    ]
+    for i, row_label in enumerate(labels):
+        y = top + i * cell
+        body.append(_text(left - 6, y + cell / 2 + 4, f"{axes[0]} {i + 1}", anchor="end", size=10))
+        for j, column_label in enumerate(labels):
+            count = counts[i][j]
+            shade = 1 - 0.85 * (count / largest) ** 0.5
+            colour = f"rgb({int(255 * shade)},{int(255 * shade)},255)" if count else NO_DATA_COLOUR
+            tip = escape(f"{axes[0]} {row_label}, {axes[1]} {column_label}: {count:,} decisions")
+            body.append(
+                f'<rect x="{left + j * cell}" y="{y}" width="{cell - 1}" height="{cell - 1}" fill="{colour}">'
+                f"<title>{tip}</title></rect>"
+            )
+    for j in range(n):
+        body.append(_text(left + j * cell + cell / 2, top + n * cell + 12, str(j + 1), anchor="middle", size=9))
+    return _svg(top + n * cell + 24, title, body)

@@ -91,6 +91,14 @@ def score_psi(champion_scores: np.ndarray, challenger_scores: np.ndarray, score_
     return psi(score_histogram(champion_scores, score_spec), score_histogram(challenger_scores, score_spec))
 
 
+def joint_score_counts(champion: np.ndarray, challenger: np.ndarray, score_spec: dict[str, Any]) -> np.ndarray:
+    """Decisions per (champion score bin, challenger score bin), bins of the champion baseline:
+    the binned form of the two models' score scatter."""
+    k = bin_count(score_spec)
+    codes = bin_codes(champion, score_spec) * k + bin_codes(challenger, score_spec)
+    return np.bincount(codes, minlength=k * k).reshape(k, k)
+
+
 def spearman(a: np.ndarray, b: np.ndarray) -> float | None:
     """Spearman's rank correlation (Pearson's of the midranks); None when either score is
     constant or there are fewer than two decisions, where it is undefined."""

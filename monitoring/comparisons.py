@@ -22,6 +22,7 @@ from django.contrib.auth.models import User
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from governance.ml.baseline import bin_labels
 from governance.ml.fairness import MISSING_GROUP
 from governance.models import ModelVersion
 from governance.selectors import model_version_scorer, production_version, registered_model_get
@@ -162,6 +163,8 @@ def comparison_compute(*, subject: ComparisonSubject) -> dict[str, Any]:
         "both_decline": swaps.both_decline,
         "score_psi": cm.score_psi(champion_p, challenger_p, champion.baseline["score"]) if len(champion_p) else None,
         "spearman": cm.spearman(champion_p, challenger_p),
+        "score_bins": bin_labels(champion.baseline["score"]),
+        "score_joint_counts": cm.joint_score_counts(champion_p, challenger_p, champion.baseline["score"]).tolist(),
         "n_outcomes": n_outcomes,
         "n_defaults": int(defaulted[with_outcome].sum()),
         "outcomes_sufficient": outcomes is not None and n_outcomes >= policy.challenger_min_outcomes,

@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 from governance.models import ModelVersion, RegisteredModel
 from loanportal.audit import AppendOnlyModel
 from loanportal.history import RequestIdHistoricalModel
+from predictions.models import Decision, DecisionLog
 
 from . import psi, rules
 from .performance import MONTH, WEEK
@@ -493,3 +494,28 @@ class Comparison(AppendOnlyModel):
     @property
     def period(self) -> Window:
         return Window(self.period_start, self.period_end)
+
+
+class ChallengerScore(AppendOnlyModel):
+    """A shadow version's answer to one logged decision (`monitoring.shadow`): what it would
+    have decided, or the fields its schema refuses. Never shown to API clients, never changes
+    a decision. Append-only, like the decision log."""
+
+    decision_log = models.ForeignKey(DecisionLog, on_delete=models.PROTECT, related_name="+", db_index=False)
+    challenger = models.ForeignKey(ModelVersion, on_delete=models.PROTECT, related_name="challenger_scores")
+    probability = models.FloatField(null=True, blank=True, help_text="Empty when the challenger's schema refused.")
+    decision = models.CharField(max_length=8, choices=Decision.choices, blank=True)
+    risk_band = models.CharField(max_length=2, blank=True)
+    reason_codes = models.JSONField(default=list, blank=True)
+    errors = models.JSONField(default=dict, blank=True, help_text="Field -> rule the challenger's schema refused.")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["decision_log", "challenger"], name="one_challenger_score_per_decision")
+        ]
+
+    def __str__(self) -> str:
+        outcome = self.decision or f"refused ({', '.join(self.errors)})"
+        return f"{self.challenger}: {outcome}"

@@ -5,9 +5,10 @@ from typing import Any
 from governance.models import ModelVersion
 
 from . import charts
-from .models import JobKind, MonitoringPolicy, MonitoringRun, RunStatus
+from .models import Comparison, JobKind, MonitoringPolicy, MonitoringRun, RunStatus
 from .rules import SCORE_SUBJECT
 from .selectors import (
+    comparisons_of_version,
     data_quality_results,
     drift_psi,
     drift_result,
@@ -249,4 +250,29 @@ def version_monitoring(*, version: ModelVersion, policy: MonitoringPolicy) -> di
         "estimation_charts": _estimation_charts(version, policy),
         "data_quality_panels": _data_quality_panels(version, policy),
         "incidents": incidents_of_version(version=version, limit=INCIDENTS),
+        "comparisons": comparisons_of_version(version=version),
     }
+
+
+def comparison_page(*, comparison: Comparison) -> dict[str, Any]:
+    """The comparison page's charts and tables: the binned score scatter, the swap-set
+    matrix, the outcome metrics, the groups under each model and the challenger's errors."""
+    result = comparison.result
+    champion, challenger = f"v{comparison.champion.version}", f"v{comparison.challenger.version}"
+    scatter = charts.count_heatmap(
+        title=f"Scores of the same decisions, binned on the champion baseline's deciles ({champion} rows, "
+        f"{challenger} columns)",
+        labels=result["score_bins"],
+        counts=result["score_joint_counts"],
+        axes=(champion, challenger),
+    )
+    swaps = [
+        ("approve", result["both_approve"], result["champion_approve_challenger_decline"]),
+        ("decline", result["champion_decline_challenger_approve"], result["both_decline"]),
+    ]
+    groups = [
+        {"attribute": attribute, "group": group, **row}
+        for attribute, by_attribute in result["fairness"].items()
+        for group, row in by_attribute["groups"].items()
+    ]
+    return {"result": result, "scatter": scatter, "swaps": swaps, "groups": groups}

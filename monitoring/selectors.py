@@ -202,6 +202,23 @@ def comparisons_of_model(*, model_name: str, challenger_id: int | None = None) -
     return comparisons.order_by("-created_at", "-id")
 
 
+def comparison_latest(*, challenger: ModelVersion) -> Comparison | None:
+    return (
+        Comparison.objects.select_related("champion", "challenger")
+        .filter(challenger=challenger)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def comparisons_of_version(*, version: ModelVersion, limit: int = 20) -> list[Comparison]:
+    """The latest comparisons the version took part in, as champion or challenger."""
+    comparisons = Comparison.objects.select_related("champion", "challenger").filter(
+        Q(champion=version) | Q(challenger=version)
+    )
+    return list(comparisons.order_by("-created_at", "-id")[:limit])
+
+
 # --- Incidents -------------------------------------------------------------------
 
 

@@ -107,6 +107,24 @@ def comparison_run(
 OTHER_JOBS = {RETENTION_TASK: "retention", AUDIT_SEAL_TASK: "audit seal"}
 
 
+@shared_task(
+    bind=True, base=MonitoringTask, name="monitoring.shadow_score", soft_time_limit=10 * 60, time_limit=11 * 60
+)
+def shadow_score(self: Task) -> dict[int, int]:
+    from .shadow import shadow_scores_schedule
+
+    return shadow_scores_schedule()
+
+
+@shared_task(
+    bind=True, base=MonitoringTask, name="monitoring.shadow_comparisons", soft_time_limit=30 * 60, time_limit=31 * 60
+)
+def shadow_comparisons(self: Task) -> dict[int, int | None]:
+    from .shadow import shadow_comparisons_schedule
+
+    return shadow_comparisons_schedule()
+
+
 @task_failure.connect
 def other_job_failed(
     sender: Task | None = None, task_id: str | None = None, exception: BaseException | None = None, **kwargs: Any

@@ -21,7 +21,8 @@ from loanportal.audit import AppendOnlyError, AppendOnlyModel, audit_models
 from monitoring import rules
 from monitoring.comparisons import comparison_create, comparison_request_check
 from monitoring.incidents import incident_raise
-from monitoring.models import JobKind, Trigger
+from monitoring.models import ChallengerScore, JobKind, Trigger
+from predictions.models import DecisionLog
 from predictions.services import refused_applications_record
 from tests.support import applications
 
@@ -51,6 +52,7 @@ REWRITES = {
     "monitoring_dataqualityresult": "missing_share = 0",
     "monitoring_estimationbacktest": "default_rate_error = 0",
     "monitoring_comparison": "n_outcomes = 0",
+    "monitoring_challengerscore": "probability = 0.5",
     "monitoring_historicalincident": "history_change_reason = 'rewritten'",
     "monitoring_historicalmonitoringpolicy": "history_change_reason = 'rewritten'",
 }
@@ -62,8 +64,8 @@ APPEND_ONLY_MODELS = [m for m in AUDIT_MODELS if issubclass(m, AppendOnlyModel)]
 def audit_rows(production_version, challenger_version, log_decisions, api_client_user, validator):
     """At least one row in every audit table: the workflow's transitions and history, a
     retraining policy's history, a provisioning event, decisions with outcomes, a refused
-    application, one run of each job, an incident, a challenger comparison, a periodic review,
-    a report and the audit blocks sealing them."""
+    application, one run of each job, an incident, a challenger comparison and a shadow score,
+    a periodic review, a report and the audit blocks sealing them."""
     RetrainingPolicy.objects.create(registered_model=production_version.registered_model)
     log_decisions(production_version, applications(600, seed=11), at=WINDOW_START, defaulted=[False, True] * 300)
     refused_applications_record(
@@ -82,6 +84,9 @@ def audit_rows(production_version, challenger_version, log_decisions, api_client
             end=WINDOW_START + timedelta(hours=1),
         ),
         trigger=Trigger.COMMAND,
+    )
+    ChallengerScore.objects.create(
+        decision_log=DecisionLog.objects.first(), challenger=challenger_version, probability=0.3, decision="approve"
     )
     policy = ReviewPolicy.objects.get(risk_tier="tier_1")
     policy.months = 12

@@ -12,7 +12,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('governance', '0025_version_calibration'),
+        ('governance', '0030_version_shadow'),
         ('monitoring', '0025_data_quality'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('monitoring', '0030_comparison'),
+        ('monitoring', '0032_challenger_schedules'),
     ]
 
     operations = [

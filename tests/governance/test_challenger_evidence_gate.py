@@ -5,6 +5,7 @@ the challenger; or a written waiver. A first promotion and a rollback do not nee
 from datetime import timedelta
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from governance.errors import WorkflowRefused
@@ -141,3 +142,25 @@ def test_a_first_promotion_and_a_rollback_need_no_comparison(draft_version, take
     )
     assert back.state == VersionState.PRODUCTION
     assert "challenger_evidence" not in back.transitions.get(action="rollback").details
+
+
+def test_the_model_card_shows_the_gate_and_offers_its_waiver(client, candidate, approver, production_version):
+    client.force_login(approver)
+    card = reverse("admin:governance_modelversion_change", args=[candidate.pk])
+    page = client.get(card).content.decode()
+    assert "Promotion gate CHALLENGER_EVIDENCE" in page and "<strong>not met</strong>" in page
+    assert 'name="waiver:CHALLENGER_EVIDENCE"' in page
+    comparison = comparison_record(production_version, candidate)
+    page = client.get(card).content.decode()
+    assert "<strong>met</strong>" in page and f"relying on comparison #{comparison.pk}" in page
+    assert 'name="waiver:CHALLENGER_EVIDENCE"' not in page
+    promote(candidate, approver)
+    page = client.get(card).content.decode()
+    assert "At promotion (transition #" in page and f"relying on comparison #{comparison.pk}" in page
+
+
+def test_the_card_of_a_first_version_says_the_gate_is_not_needed(client, draft_version, take_to, approver):
+    version = take_to(draft_version, "approved")
+    client.force_login(approver)
+    page = client.get(reverse("admin:governance_modelversion_change", args=[version.pk])).content.decode()
+    assert "Not needed: no other version of loan-default is in production" in page

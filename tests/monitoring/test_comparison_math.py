@@ -53,6 +53,18 @@ def test_score_psi_bins_both_scores_on_the_champion_baseline_deciles():
     assert cm.score_psi(champion, champion, spec) == 0.0
 
 
+def test_joint_counts_are_numpys_two_dimensional_histogram_on_the_baseline_bins():
+    rng = np.random.default_rng(8)
+    spec = {"type": "number", "edges": numeric_edges(rng.beta(2, 8, size=3000))}
+    a, b = rng.beta(2, 8, size=2000), rng.beta(2, 7, size=2000)
+    # np.histogram2d bins are left-closed; ours are right-closed like the baseline's, so flip the sign.
+    edges = -np.r_[np.inf, spec["edges"][::-1], -np.inf]
+    reference, _, _ = np.histogram2d(-a, -b, bins=[edges, edges])
+    ours = cm.joint_score_counts(a, b, spec)
+    np.testing.assert_array_equal(ours[:-1, :-1], reference[::-1, ::-1])
+    assert ours.sum() == 2000 and ours[-1].sum() == ours[:, -1].sum() == 0  # the missing bin stays empty
+
+
 @pytest.mark.parametrize("ties", [False, True])
 def test_spearman_equals_scipy(ties):
     _, a, b = scored(3, 2000)

@@ -219,3 +219,22 @@ def test_the_api_refuses_bad_input_per_field_and_stores_nothing(
     assert response.status_code == 400, response.content
     assert field in response.json()["errors"]
     assert not Comparison.objects.exists()
+
+
+def test_the_comparison_page_shows_the_swap_sets_scores_aucs_groups_and_errors(
+    client, production_version, challenger_version, logged, validator
+):
+    subject = comparison_request_check(
+        model_name="loan-default", challenger_id=challenger_version.pk, start=FROM, end=TO
+    )
+    result = comparison_create(subject=subject, trigger=Trigger.COMMAND).result
+    client.force_login(validator)
+    page = client.get(f"/admin/monitoring/monitoredversion/{challenger_version.pk}/comparison/").content.decode()
+    for section in ('id="swap-sets"', "<svg", 'id="outcome-metrics"', 'id="groups"', "only for approved (funded)"):
+        assert section in page
+    assert f"<td>{result['champion_approve_challenger_decline']}</td>" in page
+    assert 'src="http' not in page and 'href="http' not in page  # nothing fetched from elsewhere
+    monitoring = client.get(f"/admin/monitoring/monitoredversion/{production_version.pk}/monitoring/").content.decode()
+    assert f"/admin/monitoring/monitoredversion/{challenger_version.pk}/comparison/" in monitoring
+    card = client.get(f"/admin/governance/modelversion/{challenger_version.pk}/change/").content.decode()
+    assert f"/admin/monitoring/monitoredversion/{challenger_version.pk}/comparison/" in card

@@ -39,6 +39,8 @@ def test_drift_and_data_quality_run_hourly_and_fairness_performance_estimation_a
             "*",
         ),
         "Monitoring: decision-log retention, daily": ("monitoring.retention", {}, "30", "2"),
+        "Monitoring: challenger shadow scoring, hourly": ("monitoring.shadow_score", {}, "20", "*"),
+        "Monitoring: challenger comparison, daily": ("monitoring.shadow_comparisons", {}, "15", "3"),
     }
     assert set(tasks) == set(expected)
     for name, (task, kwargs, minute, hour) in expected.items():

@@ -28,7 +28,7 @@ from monitoring import rules
 from monitoring.incidents import incident_raise
 from predictions.models import DecisionLog
 from tests.predictions.support import as_application, token_client
-from tests.support import waive_all_high
+from tests.support import waive_all_high, waive_challenger_evidence
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +67,11 @@ class World:
                 version_id=version.pk, action="retire", actor=self.fixture("approver"), comment="retired in test"
             )
         return take_to(register(), state)
+
+    def in_shadow(self) -> ModelVersion:
+        """A validated version in shadow, started by the Model Approver principal."""
+        version = self.version_in("validated")
+        return model_version_transition(version_id=version.pk, action="start_shadow", actor=self.fixture("approver"))
 
     def production(self) -> ModelVersion:
         return self.fixture("production_version")
@@ -110,6 +115,8 @@ def action(name: str, state: str, allowed: set[str], comment: str = "In the role
     def call(world: World) -> tuple[str, Any]:
         version = world.version_in(state)
         waivers = waive_all_high(version) if name == "validate" else {}
+        if name == "promote":
+            waivers = waive_challenger_evidence(version)  # this is about roles, not the gate
         return f"/api/v1/versions/{version.pk}/{name}/", {"comment": comment, "waivers": waivers}
 
     return Case(f"POST versions/{{id}}/{name}/", "post", frozenset(allowed), 200, call)
@@ -171,6 +178,14 @@ CASES = [
     action("promote", "approved", {MA}),
     action("retire", "production", {MA}),
     action("rollback", "retired", {MA}),
+    action("start_shadow", "validated", {MA}),
+    Case(
+        "POST versions/{id}/stop_shadow/",
+        "post",
+        frozenset({MA}),
+        200,
+        lambda w: (f"/api/v1/versions/{w.in_shadow().pk}/stop_shadow/", {"comment": "Shadow evidence collected."}),
+    ),
     # Scoring and outcomes: API clients only; compliance reads decisions.
     Case("POST predictions/", "post", frozenset({API}), 201, lambda w: ("/api/v1/predictions/", w.application())),
     Case(

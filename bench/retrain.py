@@ -12,9 +12,9 @@ created, migrated and seeded, and dropped at the end (unless --keep).
    it: load, candidate search with the default budget, registration): wall time against
    60 s. The version is then taken to production through the workflow by distinct users.
 2. Seeding: 20,000 generated applications scored by that version are logged as the API logs
-   them (`tests.support.decision_log_rows`), copied inside PostgreSQL up to --decisions
-   with random decision times over 90 days, and each given an outcome drawn with the
-   decision's own probability of default.
+   them (`tests.support.decision_log_rows`) at the start of the period and copied inside
+   PostgreSQL up to --decisions with random decision times over the following 90 days; each
+   gets an outcome drawn with the decision's own probability of default.
 3. A fresh Python process runs one manual retraining through the service the command and
    the API use (`retraining_request`, `retraining_run_execute`): the decisions streamed out
    of the log, the shared file included (its SHA-256 still matches), the out-of-time
@@ -142,7 +142,7 @@ def seed(version_id: int, decisions: int) -> str:
     DecisionLog.objects.bulk_create(
         decision_log_rows(version, frame, scorer=scorer, client=client, at=LOG_START), batch_size=5000
     )
-    copies = decisions // DISTINCT_APPLICATIONS
+    copies = decisions // DISTINCT_APPLICATIONS - 1  # besides the originals, which stay: the log is append-only
     log, outcome = sql.Identifier(DecisionLog._meta.db_table), sql.Identifier(Outcome._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
@@ -159,7 +159,6 @@ def seed(version_id: int, decisions: int) -> str:
             ).format(log=log),
             [LOG_START, copies, version.pk, LOG_START],
         )
-        cursor.execute(sql.SQL("DELETE FROM {log} WHERE created_at = %s").format(log=log), [LOG_START])
         cursor.execute(
             sql.SQL(
                 """

@@ -55,7 +55,8 @@ logger = logging.getLogger(__name__)
 
 PIPELINE_USER = "training-pipeline"
 SEED = 42
-MANUAL_TRIGGERS = (RetrainingTrigger.COMMAND, RetrainingTrigger.API)
+# Well past the execute task's hard time limit (15 minutes).
+ABANDONED_AFTER = timedelta(hours=1)
 
 
 def retraining_policy(*, registered_model: RegisteredModel) -> RetrainingPolicy:
@@ -261,10 +262,25 @@ def _triggered_run(
     return run
 
 
+def _abandoned_runs_fail(now: datetime) -> None:
+    """A run still `running` long after the task's hard time limit lost its worker: fail
+    it, or it would hold the model's one active run for good."""
+    for run_id in RetrainingRun.objects.filter(
+        state=RetrainingState.RUNNING, started_at__lt=now - ABANDONED_AFTER
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            run = RetrainingRun.objects.select_for_update().get(pk=run_id)
+            if run.state == RetrainingState.RUNNING:
+                _finish(
+                    run, RetrainingState.FAILED, failure=f"Its worker stopped: still running after {ABANDONED_AFTER}."
+                )
+
+
 def retraining_triggers_run(*, now: datetime | None = None) -> list[dict[str, Any]]:
-    """The daily check: the triggers of every production version, and pending runs left
-    by a lost message queued again."""
+    """The daily check: runs whose worker was lost failed, the triggers of every
+    production version, and pending runs left by a lost message queued again."""
     now = now or timezone.now()
+    _abandoned_runs_fail(now)
     versions = ModelVersion.objects.filter(state=VersionState.PRODUCTION).select_related("registered_model")
     reports = [retraining_check(version=version, now=now) for version in versions.order_by("registered_model__name")]
     started = {r["run"]["id"] for r in reports if r["run"]}

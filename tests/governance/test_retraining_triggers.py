@@ -185,3 +185,13 @@ def test_a_disabled_policy_evaluates_but_starts_nothing(production_version):
     reports = retraining_triggers_run()
     assert reports[0]["fired"] == ["performance_incident"] and reports[0]["run"] is None
     assert not RetrainingRun.objects.exists()
+
+
+def test_a_run_whose_worker_was_lost_fails_at_the_next_daily_check(production_version):
+    stuck = retraining_request(model_name="loan-default", reason="by hand", trigger=RetrainingTrigger.COMMAND)
+    RetrainingRun.objects.filter(pk=stuck.pk).update(
+        state=RetrainingState.RUNNING, started_at=timezone.now() - timedelta(hours=2)
+    )
+    retraining_triggers_run()
+    stuck.refresh_from_db()
+    assert stuck.state == RetrainingState.FAILED and "worker stopped" in stuck.failure

@@ -17,7 +17,7 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Model, QuerySet, Value, When
 from django.forms import ModelForm
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
@@ -275,6 +275,14 @@ class MonitoredVersionAdmin(PortalAdmin):
     @admin.display(description="latest drift window end", ordering="latest_drift")
     def latest_drift(self, version: "MonitoredVersionRow") -> datetime | None:
         return version.latest_drift
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # A version's page here is its monitoring page; the generic form would only dump its JSON fields.
+        if not object_id.isdigit():
+            raise Http404
+        return HttpResponseRedirect(reverse("admin:monitoring_version", args=[int(object_id)]))
 
     def get_urls(self) -> list[Any]:
         page = self.admin_site.admin_view(self.monitoring_page_view)

@@ -106,7 +106,7 @@ def test_the_admin_index_lists_versions_with_their_active_incidents(monitored, r
     active = Incident.objects.filter(model_version=monitored, status="open").count()
     assert active >= 1
     assert f'<td class="field-active_incidents">{active}</td>' in production_row
-    assert "March 2, 2026, 10 a.m." in production_row  # latest drift window end
+    assert "2026-03-02 10:00:00 UTC" in production_row  # latest drift window end, ISO and marked UTC
 
 
 def test_each_field_has_a_data_quality_panel_that_its_incidents_link_to(

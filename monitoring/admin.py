@@ -23,6 +23,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from governance.models import ModelVersion, VersionState
+from governance.templatetags.readable import four_digits, readable
 from loanportal.admin import PortalAdmin, can_use_admin
 from loanportal.authentication import signed_in_user
 from loanportal.history import history_stamp
@@ -65,7 +66,7 @@ class IncidentAdmin(PortalAdmin):
         "status",
         "owner",
         "occurrences",
-        "worst_value",
+        "worst",
         "first_seen",
         "last_seen",
     )
@@ -80,8 +81,8 @@ class IncidentAdmin(PortalAdmin):
         "status",
         "version_page",
         "summary",
-        "metric_snapshot",
-        "worst_value",
+        "snapshot",
+        "worst",
         "occurrences",
         "first_seen",
         "last_seen",
@@ -113,6 +114,14 @@ class IncidentAdmin(PortalAdmin):
         # A data-quality incident opens the page at its field's panel.
         anchor = data_quality_anchor(incident.subject) if incident.kind == IncidentKind.DATA_QUALITY else ""
         return monitoring_page_link(incident.model_version, anchor)
+
+    @admin.display(description="worst value", ordering="worst_value")
+    def worst(self, incident: Incident) -> str:
+        return four_digits(incident.worst_value)
+
+    @admin.display(description="metric snapshot")
+    def snapshot(self, incident: Incident) -> str:
+        return readable(incident.metric_snapshot)
 
     @admin.display(description="history")
     def history_table(self, incident: Incident) -> str:

@@ -57,6 +57,7 @@ from .selectors import (
     version_validations,
 )
 from .services import audit_export_record, inventory_export_record, model_version_transition
+from .templatetags.readable import four_digits
 from .workflow import CHALLENGER_EVIDENCE, STEPS, available_actions, fairness_gate_ids, review_refusal
 
 # The audit trail's filter on one registered model (`TransitionAdmin.list_filter`).
@@ -67,6 +68,8 @@ admin.site.site_title = "Loan Model Governance"
 admin.site.index_title = "Models, decisions and monitoring"
 # "View site" leads to the front page (`loanportal.views.front_page`).
 admin.site.site_url = "/"
+# Lists and the model card must fit a 1366-pixel screen; the app list is one click away on Home.
+admin.site.enable_nav_sidebar = False
 
 
 @admin.register(RegisteredModel)
@@ -127,7 +130,7 @@ class RegisteredModelAdmin(PortalAdmin, SimpleHistoryAdmin):
 
 @admin.register(ModelVersion)
 class ModelVersionAdmin(PortalAdmin, SimpleHistoryAdmin):
-    list_display = ["__str__", "state", "roc_auc", "threshold", "created_by", "created_at"]
+    list_display = ["__str__", "state", "roc_auc", "threshold_shown", "created_by", "created_at"]
     list_filter = ["registered_model", "state", "created_by", ("created_at", DateRangeFilter)]
     search_fields = ["=version", "created_by__username", "registered_model__name"]
     list_select_related = ["registered_model", "created_by"]
@@ -137,6 +140,10 @@ class ModelVersionAdmin(PortalAdmin, SimpleHistoryAdmin):
     def roc_auc(self, version: ModelVersion) -> str:
         auc = version.metrics.get("roc_auc")
         return f"{auc:.4f}" if auc is not None else "-"
+
+    @admin.display(description="threshold", ordering="threshold")
+    def threshold_shown(self, version: ModelVersion) -> str:
+        return four_digits(version.threshold)
 
     def get_urls(self) -> list[URLPattern]:
         workflow = path(
@@ -337,7 +344,17 @@ def _baseline_rows(baseline: dict[str, Any]) -> list[dict[str, Any]]:
 class TransitionAdmin(PortalAdmin):
     """The audit trail of the workflow, accepted and refused actions alike."""
 
-    list_display = ["created_at", "version", "action", "from_state", "to_state", "accepted", "actor", "comment"]
+    list_display = [
+        "created_at",
+        "version",
+        "action",
+        "from_state",
+        "to_state",
+        "accepted",
+        "refusal_reason",
+        "actor",
+        "comment",
+    ]
     list_filter = [
         "version__registered_model",
         "action",
@@ -348,6 +365,10 @@ class TransitionAdmin(PortalAdmin):
     search_fields = ["=version__version", "actor__username", "comment", "reason", "request_id"]
     list_select_related = ["version__registered_model", "actor"]
     date_hierarchy = "created_at"
+
+    @admin.display(description="refusal reason", ordering="reason")
+    def refusal_reason(self, transition: Transition) -> str:
+        return transition.reason or "-"
 
     def get_urls(self) -> list[URLPattern]:
         export = path("export/", self.admin_site.admin_view(self.export_view), name="governance_transition_export")

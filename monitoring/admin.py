@@ -17,12 +17,13 @@ from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.core.exceptions import PermissionDenied
 from django.db.models import Case, IntegerField, Model, QuerySet, Value, When
 from django.forms import ModelForm
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
 from governance.models import ModelVersion, VersionState
+from governance.templatetags.readable import four_digits, readable
 from loanportal.admin import PortalAdmin, can_use_admin
 from loanportal.authentication import signed_in_user
 from loanportal.history import history_stamp
@@ -65,7 +66,7 @@ class IncidentAdmin(PortalAdmin):
         "status",
         "owner",
         "occurrences",
-        "worst_value",
+        "worst",
         "first_seen",
         "last_seen",
     )
@@ -80,8 +81,8 @@ class IncidentAdmin(PortalAdmin):
         "status",
         "version_page",
         "summary",
-        "metric_snapshot",
-        "worst_value",
+        "snapshot",
+        "worst",
         "occurrences",
         "first_seen",
         "last_seen",
@@ -129,6 +130,14 @@ class IncidentAdmin(PortalAdmin):
                 candidate = format_html('candidate <a href="{}">{}</a> ({})', card, run.candidate, run.candidate.state)
             rows.append(format_html('<a href="{}">Retraining run #{}</a> {}: {}', url, run.pk, run.state, candidate))
         return format_html_join("", "<div>{}</div>", ((row,) for row in rows)) or "-"
+
+    @admin.display(description="worst value", ordering="worst_value")
+    def worst(self, incident: Incident) -> str:
+        return four_digits(incident.worst_value)
+
+    @admin.display(description="metric snapshot")
+    def snapshot(self, incident: Incident) -> str:
+        return readable(incident.metric_snapshot)
 
     @admin.display(description="history")
     def history_table(self, incident: Incident) -> str:
@@ -291,6 +300,14 @@ class MonitoredVersionAdmin(PortalAdmin):
     @admin.display(description="latest drift window end", ordering="latest_drift")
     def latest_drift(self, version: "MonitoredVersionRow") -> datetime | None:
         return version.latest_drift
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        # A version's page here is its monitoring page; the generic form would only dump its JSON fields.
+        if not object_id.isdigit():
+            raise Http404
+        return HttpResponseRedirect(reverse("admin:monitoring_version", args=[int(object_id)]))
 
     def get_urls(self) -> list[Any]:
         page = self.admin_site.admin_view(self.monitoring_page_view)

@@ -41,8 +41,12 @@ def heatmap(
     columns: Sequence[str],
     values: Sequence[Sequence[float | None]],
     bands: Sequence[Sequence[str | None]],
+    column_notes: Sequence[str | None] = (),
+    overlay: str = "",
 ) -> str:
-    """Rows (features) by columns (windows); cell colour is the band, hover shows the PSI."""
+    """Rows (features) by columns (windows); cell colour is the band, hover shows the PSI, or
+    the column's note (e.g. "insufficient data: 120 decisions") where there is no value;
+    `overlay` is written across the grid (e.g. when no window had enough decisions)."""
     left, top, cell_h = 190, 24, 14
     plot_w = WIDTH - left - 10
     cell_w = plot_w / max(len(columns), 1)
@@ -54,7 +58,8 @@ def heatmap(
         for j, column in enumerate(columns):
             value, band = values[i][j], bands[i][j]
             colour = BAND_COLOURS.get(band or "", NO_DATA_COLOUR)
-            label = f"{row}, {column}: " + (f"PSI {value:.3f} ({band})" if value is not None else "no data")
+            note = (column_notes[j] if j < len(column_notes) else None) or "no data"
+            label = f"{row}, {column}: " + (f"PSI {value:.3f} ({band})" if value is not None else note)
             body.append(
                 f'<rect x="{left + j * cell_w:.1f}" y="{y}" width="{max(cell_w - 1, 1):.1f}" height="{cell_h - 1}" '
                 f'fill="{colour}"><title>{escape(label)}</title></rect>'
@@ -66,7 +71,13 @@ def heatmap(
     for k, (band, colour) in enumerate(BAND_COLOURS.items()):
         body.append(f'<rect x="{left + k * 90}" y="{legend_y - 9}" width="10" height="10" fill="{colour}"/>')
         body.append(_text(left + k * 90 + 14, legend_y, band, size=10))
+    if overlay:
+        body.append(_overlay(left + plot_w / 2, top + cell_h * len(rows) / 2, overlay))
     return _svg(height, title, body)
+
+
+def _overlay(x: float, y: float, text: str) -> str:
+    return _text(x, y, text, anchor="middle", size=14, extra=' font-weight="bold" fill="#555"')
 
 
 def line_chart(
@@ -77,8 +88,10 @@ def line_chart(
     references: Sequence[tuple[float, str]] = (),
     y_min: float = 0.0,
     y_max: float | None = None,
+    overlay: str = "",
 ) -> str:
-    """One line per series over categorical x positions; dashed reference lines (bounds)."""
+    """One line per series over categorical x positions; dashed reference lines (bounds);
+    `overlay` written across the plot (e.g. "insufficient data: 120 decisions")."""
     left, right, top, plot_h = 50, 130, 24, 170
     plot_w = WIDTH - left - right
     present = [v for _, values in series for v in values if v is not None]
@@ -123,6 +136,8 @@ def line_chart(
         legend_y = top + plot_h + 32 + 14 * (k // 5)
         body.append(f'<rect x="{legend_x}" y="{legend_y - 9}" width="10" height="10" fill="{colour}"/>')
         body.append(_text(legend_x + 14, legend_y, name, size=10))
+    if overlay:
+        body.append(_overlay(left + plot_w / 2, top + plot_h / 2, overlay))
     return _svg(top + plot_h + 40 + 14 * ((len(series) - 1) // 5), title, body)
 
 

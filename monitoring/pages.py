@@ -37,6 +37,11 @@ def _window_label(run: MonitoringRun) -> str:
     return f"{run.window_end:%m-%d %H:%M}"
 
 
+def insufficient_data(run: MonitoringRun) -> str:
+    """What a chart says for a window with too few decisions to judge."""
+    return f"insufficient data: {run.rows} decision{'' if run.rows == 1 else 's'}"
+
+
 def _drift_charts(version: ModelVersion, policy: MonitoringPolicy) -> dict[str, str | None]:
     runs = runs_for_version(version=version, kind=JobKind.DRIFT, limit=DRIFT_WINDOWS)
     if not runs:
@@ -50,12 +55,17 @@ def _drift_charts(version: ModelVersion, policy: MonitoringPolicy) -> dict[str, 
     for run_id, subject, psi, band in drift_psi(runs=runs):
         values[row_of[subject]][position[run_id]] = psi
         bands[row_of[subject]][position[run_id]] = band
+    notes = [insufficient_data(r) if r.status == RunStatus.INSUFFICIENT_DATA else None for r in runs]
+    completed = [r for r in runs if r.status == RunStatus.COMPLETED]
+    overlay = "" if completed else insufficient_data(runs[-1])
     heatmap = charts.heatmap(
         title="PSI per input field and the model score, by window end (UTC; grey: no result)",
         rows=subjects,
         columns=columns,
         values=values,
         bands=bands,
+        column_notes=notes,
+        overlay=overlay,
     )
     score_line = charts.line_chart(
         title="PSI of the model score and of the most drifted input, by window end (UTC)",
@@ -65,6 +75,7 @@ def _drift_charts(version: ModelVersion, policy: MonitoringPolicy) -> dict[str, 
             ("worst input", [r.summary.get("max_feature_psi") for r in runs]),
         ],
         references=[(policy.psi_watch, f"watch {policy.psi_watch:g}"), (policy.psi_act, f"act {policy.psi_act:g}")],
+        overlay=overlay,
     )
     latest = next((r for r in reversed(runs) if r.status == RunStatus.COMPLETED), None)
     distribution = None

@@ -177,6 +177,8 @@ AXES_RESET_ON_SUCCESS = True
 # --- Internationalisation ----------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# ISO dates and times marked UTC on every admin screen (`loanportal/formats/en/formats.py`).
+FORMAT_MODULE_PATH = ["loanportal.formats"]
 USE_I18N = True
 USE_TZ = True
 

@@ -56,7 +56,7 @@ def test_validator_acknowledges_and_resolves_a_drift_incident(page, drifted_vers
     page.goto(f"/admin/monitoring/monitoredversion/{drifted_version.pk}/monitoring/")
     assert page.locator("svg[aria-label^='PSI per input field']").count() == 1
     assert page.locator(f"a[href='/admin/monitoring/incident/{incident.pk}/change/']").count() >= 1
-    page.screenshot(path=str(screenshot_dir / "monitoring-page.png"), full_page=True)
+    page.screenshot(path=str(screenshot_dir / "monitoring-page-hourly-drift.png"), full_page=True)
 
     choose_action(page, incident, "acknowledge_selected")
     assert f"Incident #{incident.pk} acknowledged." in page.locator("ul.messagelist").inner_text()

@@ -1,9 +1,11 @@
 """The per-version monitoring page in the admin: charts that render offline, and the incidents."""
 
 import re
+from io import StringIO
 
 import numpy as np
 import pytest
+from django.core.management import call_command
 
 from monitoring.models import Incident, JobKind
 from monitoring.windows import Window
@@ -106,7 +108,7 @@ def test_the_admin_index_lists_versions_with_their_active_incidents(monitored, r
     active = Incident.objects.filter(model_version=monitored, status="open").count()
     assert active >= 1
     assert f'<td class="field-active_incidents">{active}</td>' in production_row
-    assert "March 2, 2026, 10 a.m." in production_row  # latest drift window end
+    assert "2026-03-02 10:00:00 UTC" in production_row  # latest drift window end, ISO and marked UTC
 
 
 def test_each_field_has_a_data_quality_panel_that_its_incidents_link_to(
@@ -126,3 +128,22 @@ def test_each_field_has_a_data_quality_panel_that_its_incidents_link_to(
     queue = client.get("/admin/monitoring/incident/").content.decode()
     assert f"/admin/monitoring/monitoredversion/{production_version.pk}/monitoring/#data-quality-income" in queue
     assert incident.severity == "P2"
+
+
+def test_drift_charts_of_windows_with_too_few_decisions_say_so(production_version, log_decisions, client, validator):
+    log_decisions(production_version, applications(120, seed=3), at=WINDOW_START)
+    call_command(
+        "run_drift",
+        "--model",
+        "loan-default",
+        "--window-hours",
+        "1",
+        "--end",
+        WINDOW_END.isoformat(),
+        stdout=StringIO(),
+    )
+    client.force_login(validator)
+    page = client.get(f"/admin/monitoring/monitoredversion/{production_version.pk}/monitoring/").content.decode()
+    # Across the heatmap and the score PSI chart, and in every cell's tooltip.
+    assert page.count(">insufficient data: 120 decisions</text>") == 2
+    assert "Credit_Score, 03-02 10:00: insufficient data: 120 decisions" in page

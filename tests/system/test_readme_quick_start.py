@@ -29,7 +29,8 @@ pytestmark = pytest.mark.system
 README = (ROOT / "README.md").read_text()
 START_TIMEOUT = 300.0  # migrations and training the demo model on a fresh SQLite database
 STOP_TIMEOUT = 60.0
-TOKEN_LINE = re.compile(r"^API token of api-client: (\w+)$", re.MULTILINE)
+TOKEN_LINE = re.compile(r"^\s*API token of api-client: (\w+)$", re.MULTILINE)
+TOKEN_LINES = re.compile(r"^\s*API token of ([\w-]+): (\w+)$", re.MULTILINE)
 # The variables a newcomer's shell has; nothing of the portal's own.
 SHELL_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER")
 
@@ -56,10 +57,15 @@ def fresh_checkout(destination: Path) -> Path:
     return destination
 
 
-def curl(command: str, token: str) -> Any:
-    """Run a README curl command in bash with `$TOKEN` set; its output parsed as JSON."""
+def curl(command: str, token: str, **variables: str) -> Any:
+    """Run a README curl command in bash with `$TOKEN` (and `variables`) set; its output
+    parsed as JSON."""
     done = subprocess.run(  # nosec B603 B607
-        ["bash", "-c", command], env={**os.environ, "TOKEN": token}, capture_output=True, text=True, timeout=30
+        ["bash", "-c", command],
+        env={**os.environ, "TOKEN": token, **variables},
+        capture_output=True,
+        text=True,
+        timeout=30,
     )
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout)
@@ -115,9 +121,38 @@ def test_readme_curl_example_answers_as_documented_on_a_fresh_make_run(tmp_path:
         logged = curl(command.replace("<prediction_id>", answer["prediction_id"]), token)
         assert logged["prediction_id"] == answer["prediction_id"]
         assert logged["decision"] == answer["decision"]
+
+        check_the_other_examples(checkout, venv, port, address, dict(TOKEN_LINES.findall(portal.output())))
     finally:
         stopped = stop_like_ctrl_c(portal)
     assert stopped, f"make run and what it started were still running {STOP_TIMEOUT:.0f} s after Ctrl-C"
+
+
+def check_the_other_examples(checkout: Path, venv: Path, port: int, address: str, tokens: dict[str, str]) -> None:
+    """The front page, the token one-liner and the validation example, as printed."""
+    assert set(tokens) == {"author", "validator", "approver", "compliance", "api-client"}
+    front = request(port, "GET", "/")
+    assert front.status == 200 and b'href="/admin/"' in front.body and b'href="/api/docs/"' in front.body
+    missing = request(port, "GET", "/api/v1/no-such-endpoint/")
+    assert (missing.status, missing.json()) == (404, {"detail": "Not found.", "errors": {}})
+
+    one_liner = re.search(r"`(\.venv/bin/python manage\.py shell -v 0 -c [^`]*)`", README)
+    assert one_liner, "the README's token one-liner is missing"
+    printed = subprocess.run(  # nosec B603 B607
+        ["bash", "-c", one_liner.group(1).replace(".venv/", f"{venv}/", 1)],
+        cwd=checkout,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert printed.returncode == 0, printed.stderr
+    assert dict(line.split() for line in printed.stdout.splitlines()) == tokens
+
+    validate = re.sub(
+        r"^export VALIDATOR_TOKEN=.*\n", "", readme_block("sh", "validate it, waiving"), flags=re.MULTILINE
+    )
+    version = curl(validate.replace("http://127.0.0.1:8000/", address), "", VALIDATOR_TOKEN=tokens["validator"])
+    assert (version["version"], version["state"]) == (2, "validated"), version
 
 
 def stop_like_ctrl_c(portal: Process) -> bool:

@@ -7,7 +7,15 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from .roles import READ_DECISIONS, READ_MONITORING, READ_REGISTRY, SCORE_APPLICATIONS, WORK_MONITORING, Capability
+from .roles import (
+    READ_AUDIT_PROOFS,
+    READ_DECISIONS,
+    READ_MONITORING,
+    READ_REGISTRY,
+    SCORE_APPLICATIONS,
+    WORK_MONITORING,
+    Capability,
+)
 
 
 class CapabilityPermission(BasePermission):
@@ -33,6 +41,10 @@ class CanScoreApplications(CapabilityPermission):
 
 class CanReadDecisions(CapabilityPermission):
     capability = READ_DECISIONS
+
+
+class CanReadAuditProofs(CapabilityPermission):
+    capability = READ_AUDIT_PROOFS
 
 
 class CanUseMonitoring(BasePermission):

@@ -27,7 +27,9 @@ from loanportal.roles import EDIT_MODEL_POLICY
 
 from .errors import WorkflowError
 from .ml.baseline import bin_labels
-from .models import GovernanceEvent, ModelVersion, RegisteredModel, Transition
+from .models import AuditBlock, GovernanceEvent, ModelVersion, RegisteredModel, Transition
+from .sealing.kinds import KINDS_BY_NAME
+from .sealing.selectors import audit_seal_status
 from .selectors import (
     audit_trail_rows,
     registered_model_by_pk,
@@ -123,6 +125,10 @@ class ModelVersionAdmin(PortalAdmin, SimpleHistoryAdmin):
             "transitions": version_transitions(version=version),
             "history": version_history_changes(version=version),
             "actions": _action_forms(version, request.user, validations),
+            # The card's own record in the sealed audit: the version's newest history row.
+            "sealed": audit_seal_status(
+                kind=KINDS_BY_NAME["model_version_history"], pk=version.history.values_list("pk", flat=True).first()
+            ),
         }
         return TemplateResponse(request, "admin/governance/modelversion/model_card.html", context)
 
@@ -224,3 +230,14 @@ class GovernanceEventAdmin(PortalAdmin):
     list_filter = ["kind", "registered_model", ("created_at", DateRangeFilter)]
     search_fields = ["summary", "actor__username"]
     date_hierarchy = "created_at"
+
+
+@admin.register(AuditBlock)
+class AuditBlockAdmin(PortalAdmin):
+    """The sealed audit's blocks, read-only like every audit record; `verify_audit`
+    checks them."""
+
+    list_display = ["kind", "number", "record_count", "signed_at", "block_hash", "key_id"]
+    list_filter = ["kind", ("signed_at", DateRangeFilter)]
+    search_fields = ["=block_hash", "=merkle_root"]
+    date_hierarchy = "signed_at"

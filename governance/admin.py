@@ -32,6 +32,7 @@ from .inventory import INVENTORY_CSV_HEADER, inventory_csv_rows, inventory_entri
 from .ml.baseline import bin_labels
 from .models import (
     Action,
+    AuditBlock,
     GovernanceEvent,
     ModelVersion,
     PeriodicReview,
@@ -48,6 +49,8 @@ from .models import (
 )
 from .reports.services import report_generate
 from .reviews import periodic_review_record
+from .sealing.kinds import KINDS_BY_NAME
+from .sealing.selectors import audit_seal_status
 from .selectors import (
     audit_trail_rows,
     production_version,
@@ -197,6 +200,10 @@ class ModelVersionAdmin(PortalAdmin, SimpleHistoryAdmin):
             "review_form": _review_form(version, request.user),
             "reports": version.reports.defer("content", "data").order_by("-generated_at", "-id")[:12],
             "this_month": timezone.now().strftime("%Y-%m"),
+            # The card's own record in the sealed audit: the version's newest history row.
+            "sealed": audit_seal_status(
+                kind=KINDS_BY_NAME["model_version_history"], pk=version.history.values_list("pk", flat=True).first()
+            ),
         }
         return TemplateResponse(request, "admin/governance/modelversion/model_card.html", context)
 
@@ -571,3 +578,14 @@ class ReportAdmin(PortalAdmin):
     @admin.display(description="PDF")
     def download(self, report: Report) -> str:
         return format_html('<a href="{}">Download</a>', reverse("report-download", args=[report.pk]))
+
+
+@admin.register(AuditBlock)
+class AuditBlockAdmin(PortalAdmin):
+    """The sealed audit's blocks, read-only like every audit record; `verify_audit`
+    checks them."""
+
+    list_display = ["kind", "number", "record_count", "signed_at", "block_hash", "key_id"]
+    list_filter = ["kind", ("signed_at", DateRangeFilter)]
+    search_fields = ["=block_hash", "=merkle_root"]
+    date_hierarchy = "signed_at"

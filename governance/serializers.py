@@ -181,3 +181,30 @@ class ReportSerializer(serializers.ModelSerializer):
         path = reverse("report-download", args=[report.pk])
         request = self.context.get("request")
         return request.build_absolute_uri(path) if request is not None else path
+
+
+class AuditPublicKeySerializer(serializers.Serializer):
+    algorithm = serializers.CharField(help_text="Always Ed25519.")
+    key_id = serializers.CharField(help_text="SHA-256 of the raw 32-byte public key, hex.")
+    public_key_pem = serializers.CharField(help_text="SubjectPublicKeyInfo PEM: save it for docs/verify_proof.py.")
+
+
+class AuditProofQuerySerializer(serializers.Serializer):
+    kind = serializers.CharField(help_text="Record kind: decision, outcome, transition, governance_event, ...")
+    id = serializers.CharField(help_text="The record's id (a UUID for decisions and outcomes).")
+
+
+class AuditProofSerializer(serializers.Serializer):
+    """docs/audit_ledger.md section 4: check it offline with docs/verify_proof.py."""
+
+    format = serializers.CharField()
+    format_version = serializers.IntegerField()
+    record = serializers.CharField(help_text="The canonical record exactly as it was hashed.")
+    leaf_hash = serializers.CharField()
+    leaf_index = serializers.IntegerField()
+    tree_size = serializers.IntegerField()
+    audit_path = serializers.ListField(child=serializers.CharField())
+    key_id = serializers.CharField()
+    block_head = serializers.DictField()
+    block_hash = serializers.CharField()
+    signature = serializers.CharField()

@@ -13,6 +13,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("inventory/", views.InventoryList.as_view(), name="inventory"),
     path("reports/", views.ReportList.as_view(), name="report-list"),
     path("reports/<int:pk>/download/", views.ReportDownload.as_view(), name="report-download"),
+    path("audit/public-key/", views.AuditPublicKey.as_view(), name="audit-public-key"),
+    path("audit/proof/", views.AuditProof.as_view(), name="audit-proof"),
     *(
         path(f"versions/<int:pk>/{action.value}/", views.VersionTransition.as_view(), {"action": action.value})
         for action in WORKFLOW_ACTIONS

@@ -14,15 +14,21 @@ from rest_framework.views import APIView
 from loanportal.authentication import signed_in_user
 from loanportal.errors import InvalidInput
 from loanportal.middleware import request_id
-from loanportal.permissions import CanReadRegistry, CanRequestRetraining
+from loanportal.permissions import CanReadAuditProofs, CanReadRegistry, CanRequestRetraining
 from loanportal.schema import refusal_responses
 
 from .inventory import InventoryEntry, inventory_entries
+from .ledger import key_id, public_key_pem
 from .models import ModelVersion, RegisteredModel, Report, RetrainingTrigger
 from .retraining.service import retraining_request
 from .reviews import periodic_review_record
+from .sealing.keys import audit_signing_key
+from .sealing.selectors import audit_proof
 from .selectors import model_version_details, model_version_list, registered_model_get, registered_model_list
 from .serializers import (
+    AuditProofQuerySerializer,
+    AuditProofSerializer,
+    AuditPublicKeySerializer,
     InventoryEntrySerializer,
     PeriodicReviewRequestSerializer,
     PeriodicReviewSerializer,
@@ -273,3 +279,41 @@ class ReportDownload(APIView):
         response["Content-Disposition"] = f'attachment; filename="{report.filename}"'
         response["X-Content-SHA256"] = report.sha256
         return response
+
+
+class AuditPublicKey(APIView):
+    """The public key the audit's block heads are signed with."""
+
+    permission_classes = [CanReadRegistry]
+
+    @extend_schema(summary="The sealed audit's Ed25519 public key", responses={200: AuditPublicKeySerializer})
+    def get(self, request: Request) -> Response:
+        public = audit_signing_key().public_key()
+        body = {"algorithm": "Ed25519", "key_id": key_id(public), "public_key_pem": public_key_pem(public).decode()}
+        return Response(body)
+
+
+class AuditProof(APIView):
+    """A sealed record's inclusion proof: record, leaf hash, Merkle path, signed block head."""
+
+    permission_classes = [CanReadAuditProofs]
+
+    @extend_schema(
+        summary="Inclusion proof of one sealed audit record",
+        parameters=[AuditProofQuerySerializer],
+        responses={
+            200: AuditProofSerializer,
+            **refusal_responses(
+                400,
+                404,
+                meanings={
+                    400: "Unknown kind or malformed id.",
+                    404: "No such record, or not sealed yet.",
+                },
+            ),
+        },
+    )
+    def get(self, request: Request) -> Response:
+        query = AuditProofQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(audit_proof(kind_name=query.validated_data["kind"], record_id=query.validated_data["id"]))

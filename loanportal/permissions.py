@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from .roles import (
+    READ_AUDIT_PROOFS,
     READ_DECISIONS,
     READ_MONITORING,
     READ_REGISTRY,
@@ -45,6 +46,10 @@ class CanReadDecisions(CapabilityPermission):
 
 class CanRequestRetraining(CapabilityPermission):
     capability = REQUEST_RETRAINING
+
+
+class CanReadAuditProofs(CapabilityPermission):
+    capability = READ_AUDIT_PROOFS
 
 
 class CanUseMonitoring(BasePermission):

@@ -81,6 +81,8 @@ SCORE_APPLICATIONS = Capability((Role.API_CLIENT,))
 READ_DECISIONS = Capability((Role.API_CLIENT, Role.COMPLIANCE_OFFICER))
 # Every client's decisions, in the API and in the admin's decision log (applicants' personal data).
 READ_ALL_DECISIONS = Capability((Role.COMPLIANCE_OFFICER,))
+# A sealed audit record's inclusion proof (the record itself, for an examiner): compliance.
+READ_AUDIT_PROOFS = Capability((Role.COMPLIANCE_OFFICER,))
 # Monitoring results and incidents: compliance reads; API clients see nothing of monitoring.
 READ_MONITORING = Capability((Role.DATA_SCIENTIST, Role.MODEL_VALIDATOR, Role.MODEL_APPROVER, Role.COMPLIANCE_OFFICER))
 # Running drift on demand, acknowledging and resolving incidents.

@@ -16,6 +16,8 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 
+from governance.sealing.kinds import KINDS_BY_NAME
+from governance.sealing.selectors import audit_seal_status
 from loanportal.admin import DateRangeFilter, PortalAdmin, can_use_admin, streaming_csv_response
 from loanportal.roles import READ_ALL_DECISIONS
 
@@ -93,7 +95,13 @@ class DecisionLogAdmin(DecisionAuditAdmin):
         "inputs",
         "inputs_removed_at",
         "demo",
+        "sealed",
     )
+    readonly_fields = ("sealed",)
+
+    @admin.display(description="Sealed audit")
+    def sealed(self, decision: DecisionLog) -> str:
+        return audit_seal_status(kind=KINDS_BY_NAME["decision"], pk=decision.pk)
 
     def get_urls(self) -> list[URLPattern]:
         export = path("export.csv", self.admin_site.admin_view(self.export_csv), name="predictions_decisionlog_export")

@@ -1,8 +1,8 @@
 """Sealing: every audit record not in a block yet goes into the next signed block of its
 kind's chain.
 
-One transaction per block, under a per-kind lock (`pg_advisory_xact_lock` on PostgreSQL;
-SQLite runs one writer at a time anyway): two sealers at once wait for each other and
+One transaction per block, under a per-kind lock held for the whole seal
+(`pg_advisory_lock` on PostgreSQL; SQLite runs one writer at a time anyway): two sealers at once wait for each other and
 make one chain, and a sealer killed mid-block leaves nothing behind, the records stay
 unsealed for the next run. "Unsealed" is "no leaf", and a leaf is unique per (kind,
 record), so a record is sealed exactly once, also when its transaction committed after a
@@ -11,8 +11,11 @@ later-numbered record was sealed. Nothing of this runs on the scoring path.
 
 import hashlib
 import io
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import connection, transaction
@@ -43,11 +46,21 @@ class SealResult:
         return sum(block.record_count for block in self.blocks)
 
 
-def _lock(kind: str) -> None:
-    if connection.vendor == "postgresql":
-        key = int.from_bytes(hashlib.sha256(f"audit-seal:{kind}".encode()).digest()[:8], "big", signed=True)
+@contextmanager
+def _kind_lock(kind: str) -> Iterator[None]:
+    """Hold the kind's seal lock for the whole seal (a session-level advisory lock on
+    PostgreSQL, released however the seal ends, a killed process's with its session)."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    key = int.from_bytes(hashlib.sha256(f"audit-seal:{kind}".encode()).digest()[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_lock(%s)", [key])
+    try:
+        yield
+    finally:
         with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+            cursor.execute("SELECT pg_advisory_unlock(%s)", [key])
 
 
 def _leaves_insert(block: AuditBlock, kind: str, texts: Sequence[str], hashes: Sequence[bytes]) -> None:
@@ -72,31 +85,25 @@ def _leaves_insert(block: AuditBlock, kind: str, texts: Sequence[str], hashes: S
     )
 
 
-def _block_seal(kind: Kind, signing_key: Ed25519PrivateKey) -> AuditBlock | None:
-    """Seal the next block of `kind` (up to MAX_BLOCK_RECORDS records), or None when
-    everything is sealed."""
+def _block_write(
+    kind: Kind, rows: Sequence[tuple[Any, str, bytes]], previous: AuditBlock | None, signing_key: Ed25519PrivateKey
+) -> AuditBlock:
+    """Sign and store one block over `rows` (pk, pk text, canonical record), in one
+    transaction: a sealer killed before it commits leaves no trace of the block."""
+    hashes = [leaf_hash(record) for _, _, record in rows]
+    sealed = block_seal(
+        kind=kind.name,
+        block_number=previous.number + 1 if previous else 1,
+        first_position=previous.first_position + previous.record_count if previous else 0,
+        first_record_id=kind.record_id(rows[0][0]),
+        last_record_id=kind.record_id(rows[-1][0]),
+        leaf_hashes=hashes,
+        previous_block_hash=previous.block_hash if previous else GENESIS_PREVIOUS_HASH,
+        signing_key=signing_key,
+        signed_at=timezone.now(),
+    )
+    head = sealed.head
     with transaction.atomic():
-        _lock(kind.name)
-        previous = AuditBlock.objects.filter(kind=kind.name).order_by("-number").first()
-        ids, texts, hashes = [], [], []
-        for pk, text, record in records_stream(unsealed(kind).order_by("pk")[:MAX_BLOCK_RECORDS], kind):
-            ids.append(pk)
-            texts.append(text)
-            hashes.append(leaf_hash(record))
-        if not ids:
-            return None
-        sealed = block_seal(
-            kind=kind.name,
-            block_number=previous.number + 1 if previous else 1,
-            first_position=previous.first_position + previous.record_count if previous else 0,
-            first_record_id=kind.record_id(ids[0]),
-            last_record_id=kind.record_id(ids[-1]),
-            leaf_hashes=hashes,
-            previous_block_hash=previous.block_hash if previous else GENESIS_PREVIOUS_HASH,
-            signing_key=signing_key,
-            signed_at=timezone.now(),
-        )
-        head = sealed.head
         block = AuditBlock.objects.create(
             kind=head.kind,
             number=head.block_number,
@@ -112,8 +119,25 @@ def _block_seal(kind: Kind, signing_key: Ed25519PrivateKey) -> AuditBlock | None
             signature=sealed.signature,
             signed_at=head.signed_at,
         )
-        _leaves_insert(block, kind.name, texts, hashes)
+        _leaves_insert(block, kind.name, [text for _, text, _ in rows], hashes)
     return block
+
+
+def _kind_seal(kind: Kind, signing_key: Ed25519PrivateKey) -> list[AuditBlock]:
+    """Seal every record of `kind` in no block yet, MAX_BLOCK_RECORDS a block.
+
+    The unsealed rows are read in one pass (a server-side cursor; outside a transaction
+    PostgreSQL keeps it across the blocks' commits), not once per block: on a large
+    backlog each pass is a scan of the whole table. The lock is held throughout, so a
+    second sealer waits and then finds nothing left of what this one read."""
+    blocks: list[AuditBlock] = []
+    with _kind_lock(kind.name):
+        previous = AuditBlock.objects.filter(kind=kind.name).order_by("-number").first()
+        stream = records_stream(unsealed(kind).order_by("pk"), kind)
+        while rows := list(islice(stream, MAX_BLOCK_RECORDS)):
+            previous = _block_write(kind, rows, previous, signing_key)
+            blocks.append(previous)
+    return blocks
 
 
 def audit_seal(*, kinds: Sequence[Kind] = KINDS) -> SealResult:
@@ -125,11 +149,6 @@ def audit_seal(*, kinds: Sequence[Kind] = KINDS) -> SealResult:
     the next seal writes their lines).
     """
     signing_key = audit_signing_key()
-    blocks = []
-    for kind in kinds:
-        while (block := _block_seal(kind, signing_key)) is not None:
-            blocks.append(block)
-            if block.record_count < MAX_BLOCK_RECORDS:
-                break
+    blocks = [block for kind in kinds for block in _kind_seal(kind, signing_key)]
     written = checkpoints_pending_write()
     return SealResult(blocks=blocks, checkpoints_written=written, checkpoints_posted=checkpoints_pending_post())

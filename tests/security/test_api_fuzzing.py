@@ -79,7 +79,10 @@ def known(
         "DEFAULT_THROTTLE_RATES": {"api": "100000/min", "api-batch": "100000/min"},
     }
     client_user = make_user("fuzz-client", Role.API_CLIENT)
-    staff_user = make_user("fuzz-staff", Role.DATA_SCIENTIST, Role.MODEL_VALIDATOR, Role.MODEL_APPROVER)
+    # Compliance too, so that the audit proof requests reach the view (only it may).
+    staff_user = make_user(
+        "fuzz-staff", Role.DATA_SCIENTIST, Role.MODEL_VALIDATOR, Role.MODEL_APPROVER, Role.COMPLIANCE_OFFICER
+    )
     client_token = f"Token {api_token_issue(user=client_user)}"
     scoring = APIClient(HTTP_AUTHORIZATION=client_token)
     decisions = [post_json(scoring, PREDICT_URL, application).json()["prediction_id"] for _ in range(2)]

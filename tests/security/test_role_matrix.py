@@ -22,6 +22,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from governance.models import ModelVersion
+from governance.sealing.services import audit_seal
 from governance.services import model_version_transition
 from loanportal.roles import Role
 from monitoring import rules
@@ -85,6 +86,11 @@ class World:
         response = client.post("/api/v1/predictions/", self.application(), format="json")
         assert response.status_code == 201, response.content
         return response.json()["prediction_id"]
+
+    def sealed_decision(self) -> str:
+        decision = self.decision()
+        audit_seal()
+        return decision
 
     @staticmethod
     def outcome() -> dict[str, Any]:
@@ -169,6 +175,15 @@ CASES = [
         frozenset(STAFF),
         200,
         lambda w: (f"/api/v1/reports/{w.report()}/download/", None),
+    ),
+    # The sealed audit: staff may fetch the public key; proofs (the record itself) are compliance's.
+    Case("GET audit/public-key/", "get", frozenset(STAFF), 200, lambda w: ("/api/v1/audit/public-key/", None)),
+    Case(
+        "GET audit/proof/",
+        "get",
+        frozenset({CO}),
+        200,
+        lambda w: (f"/api/v1/audit/proof/?kind=decision&id={w.sealed_decision()}", None),
     ),
     # The workflow: one role per step; compliance and API clients change nothing.
     action("submit", "draft", {DS}),

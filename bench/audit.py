@@ -1,0 +1,226 @@
+"""Sealed-audit benchmark: seal 1,000,000 decision-log rows, then verify them, on PostgreSQL.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/audit_bench .venv/bin/python bench/audit.py [--rows 1000000]
+
+The database named in DATABASE_URL belongs to the benchmark: it must not exist yet; it is
+created, migrated and seeded, and dropped at the end (unless --keep). Seeding logs 5,000
+decisions of the API's shape (28-field inputs, encoded features, the kept inputs digest,
+reason codes) and copies them inside PostgreSQL with new ids up to --rows. Seeding is not
+timed.
+
+Each measurement runs in a fresh Python process: `audit_seal` over the decision kind
+(reading the unsealed rows through a server-side cursor, canonical records, leaf hashes,
+Merkle roots, Ed25519 signatures, leaves written with COPY; blocks of 100,000), then
+`audit_verify` over it (every leaf, root, signature and chain link, and every kept digest
+against the inputs still present). Elapsed time and peak resident memory (ru_maxrss) of
+each process are held against the targets: seal <= 20 s, verify <= 40 s, <= 500 MB.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess  # nosec B404 - runs this script's own measurement in a fresh process
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+SEAL_SECONDS, VERIFY_SECONDS, TARGET_MB = 20.0, 40.0, 500
+DISTINCT = 5_000
+START = datetime(2026, 1, 5, tzinfo=UTC)
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def setup_django(key_dir: str) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loanportal.settings.test")  # DEBUG off: no query log
+    os.environ["AUDIT_SIGNING_KEY"] = str(Path(key_dir) / "signing_key.pem")
+    os.environ["AUDIT_CHECKPOINT_DIR"] = str(Path(key_dir) / "checkpoints")
+    import django
+
+    django.setup()
+
+
+def measure(step: str, key_dir: str) -> None:
+    """Child process: one seal or one verify, and what it cost."""
+    setup_django(key_dir)
+    from governance.ledger import load_signing_key
+    from governance.sealing.checkpoints import checkpoints_read
+    from governance.sealing.kinds import KINDS_BY_NAME
+    from governance.sealing.services import audit_seal
+    from governance.sealing.verify import audit_verify
+
+    kinds = [KINDS_BY_NAME["decision"]]
+    started = time.perf_counter()
+    if step == "seal":
+        result = audit_seal(kinds=kinds)
+        outcome: dict[str, Any] = {"records": result.records(), "blocks": len(result.blocks)}
+    else:
+        from django.conf import settings
+
+        key = load_signing_key(settings.AUDIT_SIGNING_KEY).public_key()
+        checkpoints = [c for _, c in checkpoints_read(Path(settings.AUDIT_CHECKPOINT_DIR)) if not isinstance(c, str)]
+        report = audit_verify(public_key=key, checkpoints=checkpoints, kinds=kinds)
+        outcome = {"records": report["kinds"]["decision"]["records"], "ok": report["ok"]}
+    print(json.dumps({"seconds": time.perf_counter() - started, "peak_mb": peak_rss_mb(), **outcome}))
+
+
+def seed(rows: int) -> str:
+    """A version and `rows` decisions for it: DISTINCT built in Python, copied in SQL."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from psycopg2 import sql
+
+    from governance.ml.fields import APPLICATION_FIELDS, NUMERIC_FIELDS
+    from governance.models import ModelVersion, RegisteredModel
+    from predictions.models import DecisionLog, decision_inputs_sha256
+
+    call_command("migrate", verbosity=0)
+    client = get_user_model().objects.create_user("bench-client")
+    model = RegisteredModel.objects.create(name="loan-default", purpose="bench", owner="bench")
+    version = ModelVersion.objects.create(
+        registered_model=model,
+        version=1,
+        artifact_path="none",
+        artifact_sha256="0" * 64,
+        artifact_size=0,
+        library_versions={},
+        feature_schema={},
+        training_data={},
+        metrics={},
+        threshold=0.5,
+        baseline={},
+        fairness={},
+        findings=[],
+        created_by=client,
+    )
+    rows_built = []
+    for number in range(DISTINCT):
+        inputs = {
+            name: (float(number % 997) * 1.5 if name in NUMERIC_FIELDS else f"{name.lower()}_{number % 5}")
+            for name in APPLICATION_FIELDS
+        }
+        features = number.to_bytes(8, "little") * 29
+        rows_built.append(
+            DecisionLog(
+                request_id=f"req-{number:012d}",
+                client=client,
+                model_version=version,
+                inputs=inputs,
+                features=features,
+                probability=(number % 10_000) / 10_000 + 1e-9,
+                decision="approve" if number % 4 else "decline",
+                risk_band=f"B{number % 5}",
+                reason_codes=[{"field": "debt_to_income", "contribution": 0.25}] if number % 4 == 0 else [],
+                latency_ms=2.5 + (number % 100) / 37,
+                created_at=START + timedelta(microseconds=number * 250),
+                inputs_sha256=decision_inputs_sha256(inputs, features),
+            )
+        )
+    DecisionLog.objects.bulk_create(rows_built)
+    table = sql.Identifier(DecisionLog._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL(
+                """
+                INSERT INTO {table} (id, request_id, client_id, model_version_id, inputs, features, probability,
+                                     decision, risk_band, reason_codes, latency_ms, created_at, inputs_sha256)
+                SELECT gen_random_uuid(), md5(random()::text), client_id, model_version_id, inputs, features,
+                       probability, decision, risk_band, reason_codes, latency_ms,
+                       created_at + copy * interval '1 second', inputs_sha256
+                FROM {table} CROSS JOIN generate_series(1, %s) AS copy
+                """
+            ).format(table=table),
+            [rows // DISTINCT - 1],
+        )
+        cursor.execute(sql.SQL("VACUUM (ANALYZE) {table}").format(table=table))
+        cursor.execute("SELECT pg_size_pretty(pg_total_relation_size(%s))", [DecisionLog._meta.db_table])
+        return cursor.fetchone()[0]
+
+
+def admin_connection(url: str) -> Any:
+    import psycopg2
+
+    connection = psycopg2.connect(urlunsplit(urlsplit(url)._replace(path="/postgres")))
+    connection.autocommit = True
+    return connection
+
+
+def child(step: str, key_dir: str) -> dict[str, Any]:
+    done = subprocess.run(  # nosec B603 - this interpreter, this file, fixed arguments
+        [sys.executable, __file__, "--measure", step, "--key-dir", key_dir], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--keep", action="store_true", help="Keep the benchmark database afterwards.")
+    parser.add_argument("--measure", choices=("seal", "verify"), help=argparse.SUPPRESS)
+    parser.add_argument("--key-dir", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:
+        measure(args.measure, args.key_dir)
+        return
+    if args.rows < DISTINCT or args.rows % DISTINCT:
+        sys.exit(f"--rows must be a multiple of {DISTINCT:,}.")
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://")):
+        sys.exit("Set DATABASE_URL to a PostgreSQL database that does not exist yet (the benchmark creates it).")
+    name = urlsplit(url).path.lstrip("/")
+    admin = admin_connection(url)
+    with admin.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+        if cursor.fetchone():
+            sys.exit(f"Database {name!r} exists; the benchmark only uses a database it creates (and drops).")
+        cursor.execute(f'CREATE DATABASE "{name}"')
+    keys = tempfile.TemporaryDirectory(prefix="audit-bench-")
+    try:
+        setup_django(keys.name)
+        from django.db import connections
+
+        started = time.perf_counter()
+        size = seed(args.rows)
+        connections.close_all()
+        print(f"seeded    {args.rows:,} decisions ({size} on disk) in {time.perf_counter() - started:.0f} s")
+        seal = child("seal", keys.name)
+        verify = child("verify", keys.name)
+    finally:
+        keys.cleanup()
+        if not args.keep:
+            with admin.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+    scale = 1_000_000 / args.rows
+    print(
+        f"seal      {seal['seconds']:6.2f} s  peak RSS {seal['peak_mb']:4.0f} MB  {seal['records']:,} records, "
+        f"{seal['blocks']} blocks"
+    )
+    print(
+        f"verify    {verify['seconds']:6.2f} s  peak RSS {verify['peak_mb']:4.0f} MB  {verify['records']:,} records, "
+        f"{'clean' if verify['ok'] else 'MISMATCHES'}"
+    )
+    checks = [
+        ("seal per 1,000,000", seal["seconds"] * scale, SEAL_SECONDS, "s"),
+        ("verify per 1,000,000", verify["seconds"] * scale, VERIFY_SECONDS, "s"),
+        ("peak RSS", max(seal["peak_mb"], verify["peak_mb"]), TARGET_MB, "MB"),
+    ]
+    for label, value, target, unit in checks:
+        print(f"  {label:<22}{value:8.2f} {unit:<3} target <= {target:g}")
+    met = verify["ok"] and all(value <= target for _, value, target, _ in checks)
+    print("all targets met" if met else "TARGETS MISSED")
+
+
+if __name__ == "__main__":
+    main()

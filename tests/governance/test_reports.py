@@ -214,6 +214,11 @@ def test_admin_buttons_generate_both_reports(production_version, approver, clien
     assert sorted(Report.objects.values_list("kind", flat=True)) == ["monitoring", "validation"]
     card = client.get(f"/admin/governance/modelversion/{production_version.pk}/change/").content.decode()
     assert "Generate validation report" in card
+    report = Report.objects.get(kind="validation")
+    assert f"/api/v1/reports/{report.pk}/download/" in card
+    download = client.get(f"/api/v1/reports/{report.pk}/download/")  # the signed-in session suffices
+    assert (download.status_code, download["Content-Type"]) == (200, "application/pdf")
+    assert hashlib.sha256(download.content).hexdigest() == report.sha256
 
 
 def test_month_windows_are_calendar_months():

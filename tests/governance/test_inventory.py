@@ -115,6 +115,7 @@ def test_the_inventory_api_answers_staff(production_version, compliance_officer)
 
 def test_the_csv_export_lists_every_model_and_is_a_governance_event(production_version, compliance_officer, client):
     client.force_login(compliance_officer)
+    assert "Export inventory CSV" in client.get("/admin/governance/registeredmodel/").content.decode()
     response = client.get("/admin/governance/registeredmodel/inventory.csv")
     assert response.status_code == 200
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))

@@ -214,9 +214,33 @@ def test_admin_buttons_generate_both_reports(production_version, approver, clien
     assert sorted(Report.objects.values_list("kind", flat=True)) == ["monitoring", "validation"]
     card = client.get(f"/admin/governance/modelversion/{production_version.pk}/change/").content.decode()
     assert "Generate validation report" in card
+    report = Report.objects.get(kind="validation")
+    assert f"/api/v1/reports/{report.pk}/download/" in card
+    download = client.get(f"/api/v1/reports/{report.pk}/download/")  # the signed-in session suffices
+    assert (download.status_code, download["Content-Type"]) == (200, "application/pdf")
+    assert hashlib.sha256(download.content).hexdigest() == report.sha256
 
 
 def test_month_windows_are_calendar_months():
     assert Month.parse("2028-02").window == Window(datetime(2028, 2, 1, tzinfo=UTC), datetime(2028, 3, 1, tzinfo=UTC))
     assert Month.parse("2026-12").window.end == datetime(2027, 1, 1, tzinfo=UTC)
     assert Month.parse("2027-01").previous() == Month(2026, 12)
+
+
+def test_the_monthly_report_job_is_scheduled_on_the_first_of_the_month():
+    from django_celery_beat.models import PeriodicTask
+
+    from loanportal.celery import app
+
+    task = PeriodicTask.objects.select_related("crontab").get(name="Governance: monitoring reports, monthly")
+    crontab = task.crontab
+    assert (task.task, task.enabled, crontab.minute, crontab.hour, crontab.day_of_month, crontab.day_of_week) == (
+        "governance.monitoring_reports",
+        True,
+        "0",
+        "4",
+        "1",
+        "*",
+    )
+    app.loader.import_default_modules()
+    assert task.task in app.tasks

@@ -14,13 +14,13 @@ from typing import Any
 
 from django.db.models import Count, Max, Min, Q
 
-from monitoring.models import DriftResult, FairnessResult, Incident, JobKind, MonitoringRun, RunStatus
+from monitoring.models import Comparison, DriftResult, FairnessResult, Incident, JobKind, MonitoringRun, RunStatus
 from monitoring.psi import ACT, WATCH
 from monitoring.selectors import monitoring_policy
 from monitoring.windows import Window
 from predictions.models import Decision, DecisionLog
 
-from ..models import Action, ModelVersion, PeriodicReview, ReviewPolicy, Transition, VersionState
+from ..models import Action, ModelVersion, PeriodicReview, RetrainingRun, ReviewPolicy, Transition, VersionState
 from ..review_dates import add_months, days_overdue
 
 
@@ -261,8 +261,58 @@ def timeline_section(version: ModelVersion) -> list[dict[str, Any]]:
     ]
 
 
-# Section name -> builder. The challenger comparison and the retraining lineage go here,
-# as their own builders and templates, where those records exist.
+def challenger_section(version: ModelVersion) -> list[dict[str, Any]]:
+    """The newest comparison of this version, as challenger, against each champion it was
+    replayed or shadowed beside (`monitoring.comparisons`)."""
+    newest: dict[int, Comparison] = {}
+    for comparison in (
+        Comparison.objects.filter(challenger=version).select_related("champion").order_by("-created_at", "-id")
+    ):
+        newest.setdefault(comparison.champion_id, comparison)
+    keys = (
+        "n_decisions", "n_outcomes", "agreement_rate", "auc_champion", "auc_challenger", "auc_difference",
+        "auc_difference_ci", "delong_p_value", "brier_champion", "brier_challenger",
+    )  # fmt: skip
+    return [
+        {
+            "champion": str(c.champion),
+            "period_start": _iso(c.period_start),
+            "period_end": _iso(c.period_end),
+            "computed_at": _iso(c.created_at),
+            **{key: c.result.get(key) for key in keys},
+        }
+        for c in newest.values()
+    ]
+
+
+def lineage_section(version: ModelVersion) -> dict[str, Any] | None:
+    """The retraining run that registered this version, with its parent, data and
+    leaderboard; None for a version trained outside the retraining loop."""
+    run = RetrainingRun.objects.filter(candidate=version).select_related("parent_version").first()
+    if run is None:
+        return None
+    return {
+        "run": run.pk,
+        "parent_version": str(run.parent_version),
+        "trigger": run.get_trigger_display(),
+        "reason": run.reason,
+        "started_at": _iso(run.created_at),
+        "data_rows": run.data_summary.get("rows"),
+        "leaderboard": [
+            {
+                "candidate": row.get("candidate"),
+                "cv_roc_auc_mean": row.get("cv_roc_auc_mean"),
+                "cv_roc_auc_std": row.get("cv_roc_auc_std"),
+                "out_of_time_roc_auc": row.get("out_of_time_roc_auc"),
+                "winner": row.get("winner"),
+            }
+            for row in run.leaderboard
+        ],
+        "comparison": run.comparison,
+    }
+
+
+# Section name -> builder.
 VALIDATION_SECTIONS: dict[str, Callable[[ModelVersion], Any]] = {
     "inventory": inventory_section,
     "training": training_data_section,
@@ -270,6 +320,8 @@ VALIDATION_SECTIONS: dict[str, Callable[[ModelVersion], Any]] = {
     "holdout": holdout_section,
     "findings": findings_section,
     "fairness": fairness_section,
+    "challenger": challenger_section,
+    "lineage": lineage_section,
     "timeline": timeline_section,
     "periodic_reviews": periodic_reviews_section,
 }

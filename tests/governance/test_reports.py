@@ -14,7 +14,7 @@ from django.core.management.base import CommandError
 from django.db.models import Max
 from django.utils import timezone
 
-from governance.models import EventKind, GovernanceEvent, Report
+from governance.models import EventKind, GovernanceEvent, Report, RetrainingRun, RetrainingState, RetrainingTrigger
 from governance.reports.data import Month
 from governance.reports.pdf import report_pdf
 from governance.reports.services import monitoring_reports_generate, report_generate
@@ -26,7 +26,7 @@ from monitoring.models import DriftResult, JobKind
 from monitoring.windows import Window
 from tests.monitoring.support import run_job
 from tests.predictions.support import token_client
-from tests.support import applications
+from tests.support import applications, comparison_record
 
 pytestmark = pytest.mark.django_db
 
@@ -244,3 +244,38 @@ def test_the_monthly_report_job_is_scheduled_on_the_first_of_the_month():
     )
     app.loader.import_default_modules()
     assert task.task in app.tasks
+
+
+def test_validation_report_of_a_challenger_shows_its_comparison_and_lineage(
+    production_version, challenger_version, tmp_path
+):
+    comparison_record(production_version, challenger_version, n_decisions=5123, n_outcomes=2345)
+    RetrainingRun.objects.create(
+        registered_model=production_version.registered_model,
+        parent_version=production_version,
+        trigger=RetrainingTrigger.COMMAND,
+        reason="Quarterly refresh on new outcomes.",
+        state=RetrainingState.SUCCEEDED,
+        candidate=challenger_version,
+        data_summary={"rows": 4321},
+        leaderboard=[{"candidate": "lightgbm-0", "cv_roc_auc_mean": 0.87654, "cv_roc_auc_std": 0.0012, "winner": True}],
+        comparison={
+            "champion_roc_auc": 0.81234,
+            "candidate_roc_auc": 0.83456,
+            "difference": 0.02222,
+            "p_value": 0.0123,
+        },
+    )
+    report = report_generate(version_id=challenger_version.pk, kind="validation")
+
+    text = pdf_text(bytes(report.content), tmp_path)
+    assert squeezed(f"Against {production_version}") in text and "5123" in text and "2345" in text
+    assert squeezed("Quarterly refresh on new outcomes.") in text and "4321" in text
+    assert "0.8765" in text and "0.8123" in text and "0.8346" in text
+
+
+def test_validation_report_of_a_version_trained_outside_the_loop_says_so(production_version, tmp_path):
+    report = report_generate(version_id=production_version.pk, kind="validation")
+    text = pdf_text(bytes(report.content), tmp_path)
+    assert squeezed("No comparison of this version as a challenger.") in text
+    assert squeezed("Trained outside the retraining loop") in text

@@ -13,6 +13,9 @@ kind have been sealed.
 no block although it is older than the newest block by more than
 `AUDIT_UNSEALED_GRACE_SECONDS` is reported as forged; a younger one is just not sealed yet.
 
+`sealable` limits a kind whose rows change until they reach a final state to the rows in
+it (a retraining run is sealed once finished, when the database refuses any change).
+
 `kept_digest` is for data retention clears: the record holds the kept digest column,
 and `verify_audit` checks the data against it while it is there and counts the records
 whose data retention cleared.
@@ -30,6 +33,7 @@ from typing import Any
 
 from django.apps import apps
 from django.db import models
+from django.db.models import Q
 
 from governance.ledger import RecordId, canonical_record, digest_of
 
@@ -52,6 +56,9 @@ class Kind:
     time_field: str
     digests: tuple[str, ...] = ()
     kept_digest: KeptDigest | None = None
+    # Rows that may be sealed: a record whose row still changes (a retraining run until it
+    # finishes) is sealed once it no longer can.
+    sealable: Q | None = None
     record_fields: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -159,6 +166,10 @@ KINDS: tuple[Kind, ...] = (
             "fixed_threshold",
             "min_auc",
             "fairness_min_group_size",
+            "intended_use",
+            "known_limitations",
+            "business_line",
+            "regulatory_scope",
             "created_at",
             *_HISTORY,
         ),
@@ -176,6 +187,8 @@ KINDS: tuple[Kind, ...] = (
             "artifact_sha256",
             "artifact_size",
             "threshold",
+            "parent_version_id",
+            "shadow_since",
             "created_by_id",
             "created_at",
             *_HISTORY,
@@ -214,6 +227,9 @@ KINDS: tuple[Kind, ...] = (
             "recalibrate_for_estimation",
             "data_quality_share_bound",
             "data_quality_alpha",
+            "challenger_max_age_days",
+            "challenger_min_outcomes",
+            "challenger_auc_tolerance",
             *_HISTORY,
         ),
         time_field="history_date",
@@ -340,6 +356,124 @@ KINDS: tuple[Kind, ...] = (
             "default_rate_error",
         ),
         time_field="run__finished_at",
+    ),
+    Kind(
+        name="challenger_score",
+        model_label="monitoring.ChallengerScore",
+        fields=(
+            "decision_log_id",
+            "challenger_id",
+            "probability",
+            "decision",
+            "risk_band",
+            "reason_codes",
+            "errors",
+            "created_at",
+        ),
+        time_field="created_at",
+    ),
+    Kind(
+        name="comparison",
+        model_label="monitoring.Comparison",
+        fields=(
+            "champion_id",
+            "challenger_id",
+            "period_start",
+            "period_end",
+            "trigger",
+            "requested_by_id",
+            "request_id",
+            "n_decisions",
+            "n_outcomes",
+            "auc_difference_ci_low",
+            "min_adverse_impact_ratio_challenger",
+            "created_at",
+        ),
+        digests=("result",),
+        time_field="created_at",
+    ),
+    Kind(
+        name="retraining_run",
+        model_label="governance.RetrainingRun",
+        fields=(
+            "registered_model_id",
+            "parent_version_id",
+            "trigger",
+            "reason",
+            "state",
+            "requested_by_id",
+            "request_id",
+            "data_file",
+            "failure",
+            "candidate_id",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ),
+        digests=("evidence", "data_summary", "leaderboard", "comparison"),
+        time_field="finished_at",
+        sealable=Q(finished_at__isnull=False),
+    ),
+    Kind(
+        name="retraining_policy_history",
+        model_label="governance.HistoricalRetrainingPolicy",
+        fields=(
+            "id",
+            "registered_model_id",
+            "request_id",
+            "enabled",
+            "drift_inputs_min",
+            "on_performance_incident",
+            "max_model_age_days",
+            "new_outcomes_min",
+            "cooldown_days",
+            "min_labelled_rows",
+            "out_of_time_share",
+            "search_trials",
+            "search_seconds",
+            *_HISTORY,
+        ),
+        time_field="history_date",
+    ),
+    Kind(
+        name="review_policy_history",
+        model_label="governance.HistoricalReviewPolicy",
+        fields=("id", "risk_tier", "months", *_HISTORY),
+        time_field="history_date",
+    ),
+    Kind(
+        name="periodic_review",
+        model_label="governance.PeriodicReview",
+        fields=(
+            "registered_model_id",
+            "version_id",
+            "reviewer_id",
+            "reviewer_roles",
+            "outcome",
+            "comment",
+            "findings",
+            "request_id",
+            "created_at",
+        ),
+        time_field="created_at",
+    ),
+    Kind(
+        name="report",
+        model_label="governance.Report",
+        # The PDF enters by its SHA-256 column, which the download is checked against.
+        fields=(
+            "registered_model_id",
+            "version_id",
+            "kind",
+            "month",
+            "sha256",
+            "size",
+            "generated_by_id",
+            "request_id",
+            "generated_at",
+        ),
+        digests=("data",),
+        time_field="generated_at",
     ),
 )
 

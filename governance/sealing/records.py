@@ -44,7 +44,8 @@ def unsealed(kind: Kind) -> QuerySet[Any]:
     """The kind's rows that are in no block, whatever their id: a transaction that
     commits late adds rows below ids already sealed, and they are sealed next time."""
     leaves = AuditLeaf.objects.filter(kind=kind.name, record_id=OuterRef("_pk_text"))
-    return with_text_id(kind).filter(~Exists(leaves))
+    rows = with_text_id(kind).filter(~Exists(leaves))
+    return rows if kind.sealable is None else rows.filter(kind.sealable)
 
 
 def binary_order(expression: str) -> Collate:

@@ -5,9 +5,12 @@ import json
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
-from governance.models import AuditBlock, AuditLeaf
+from governance.models import AuditBlock, AuditLeaf, RetrainingRun, RetrainingState, RetrainingTrigger
+from governance.sealing.kinds import KINDS, kind_for_model
 from governance.sealing.services import audit_seal
+from loanportal.audit import audit_models
 from predictions.models import DecisionLog
 from predictions.services import decision_log_retention_apply
 
@@ -149,3 +152,31 @@ def test_a_failed_checkpoint_post_is_retried_by_the_next_seal(settings, producti
     assert second.blocks == [] and second.checkpoints_posted == len(first.blocks)
     assert {p["block_hash"] for p in posted} == {b.block_hash for b in first.blocks}
     assert not AuditCheckpoint.objects.filter(posted_at__isnull=True).exists()
+
+
+def test_every_audit_table_but_the_ledgers_own_is_sealed_in_a_chain_of_its_own():
+    ledger = {AuditBlock, AuditLeaf}
+    unsealed = [model._meta.label for model in audit_models() if model not in ledger and kind_for_model(model) is None]
+    assert unsealed == []
+    assert len({kind.name for kind in KINDS}) == len(KINDS)
+
+
+def test_a_retraining_run_is_sealed_once_it_has_finished_and_not_before(production_version):
+    def run(state: str, **fields):
+        return RetrainingRun.objects.create(
+            registered_model=production_version.registered_model,
+            parent_version=production_version,
+            trigger=RetrainingTrigger.COMMAND,
+            reason="In the sealing test.",
+            state=state,
+            **fields,
+        )
+
+    pending = run(RetrainingState.PENDING)
+    finished = run(RetrainingState.FAILED, failure="Too few labelled rows.", finished_at=timezone.now())
+    audit_seal()
+    sealed = set(AuditLeaf.objects.filter(kind="retraining_run").values_list("record_id", flat=True))
+    assert sealed == {str(finished.pk)}
+    status, report = verify()
+    assert status == 0 and report["ok"], report
+    assert pending.pk  # still pending, unsealed, and not reported as forged

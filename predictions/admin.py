@@ -16,6 +16,7 @@ from django.http import HttpRequest, StreamingHttpResponse
 from django.urls import URLPattern, path
 from django.utils import timezone
 
+from governance.templatetags.readable import readable
 from loanportal.admin import DateRangeFilter, PortalAdmin, can_use_admin, streaming_csv_response
 from loanportal.roles import READ_ALL_DECISIONS
 
@@ -88,12 +89,21 @@ class DecisionLogAdmin(DecisionAuditAdmin):
         "probability",
         "decision",
         "risk_band",
-        "reason_codes",
+        "reason_codes_shown",
         "latency_ms",
-        "inputs",
+        "inputs_shown",
         "inputs_removed_at",
         "demo",
     )
+    readonly_fields = fields
+
+    @admin.display(description="reason codes")
+    def reason_codes_shown(self, decision: DecisionLog) -> str:
+        return readable(decision.reason_codes)
+
+    @admin.display(description="inputs")
+    def inputs_shown(self, decision: DecisionLog) -> str:
+        return readable(decision.inputs)
 
     def get_urls(self) -> list[URLPattern]:
         export = path("export.csv", self.admin_site.admin_view(self.export_csv), name="predictions_decisionlog_export")

@@ -60,7 +60,7 @@ from .selectors import (
     version_validations,
 )
 from .services import audit_export_record, inventory_export_record, model_version_transition
-from .templatetags.readable import four_digits
+from .templatetags.readable import four_digits, readable
 from .workflow import CHALLENGER_EVIDENCE, STEPS, available_actions, fairness_gate_ids, review_refusal
 
 # The audit trail's filter on one registered model (`TransitionAdmin.list_filter`).
@@ -404,6 +404,12 @@ class GovernanceEventAdmin(PortalAdmin):
     list_filter = ["kind", "registered_model", ("created_at", DateRangeFilter)]
     search_fields = ["summary", "actor__username"]
     date_hierarchy = "created_at"
+    fields = ("created_at", "kind", "summary", "actor", "registered_model", "details_shown", "request_id")
+    readonly_fields = fields
+
+    @admin.display(description="details")
+    def details_shown(self, event: GovernanceEvent) -> str:
+        return readable(event.details)
 
 
 @admin.register(RetrainingPolicy)

@@ -244,7 +244,7 @@ class MonitoringRunAdmin(PortalAdmin):
         "trigger",
         "requested_by",
         "rows",
-        "summary",
+        "summary_shown",
         "error",
         "attempts",
         "claimed_by",
@@ -252,6 +252,7 @@ class MonitoringRunAdmin(PortalAdmin):
         "started_at",
         "finished_at",
     )
+    fields = readonly_fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[MonitoringRun]:
         return super().get_queryset(request).select_related("model_version__registered_model")
@@ -259,6 +260,10 @@ class MonitoringRunAdmin(PortalAdmin):
     @admin.display(description="model version")
     def version_page(self, run: MonitoringRun) -> str:
         return monitoring_page_link(run.model_version)
+
+    @admin.display(description="summary")
+    def summary_shown(self, run: MonitoringRun) -> str:
+        return readable(run.summary)
 
     @admin.display(description="result")
     def headline(self, run: MonitoringRun) -> str:

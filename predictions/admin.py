@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from governance.sealing.kinds import KINDS_BY_NAME
 from governance.sealing.selectors import audit_seal_status
+from governance.templatetags.readable import readable
 from loanportal.admin import DateRangeFilter, PortalAdmin, can_use_admin, streaming_csv_response
 from loanportal.roles import READ_ALL_DECISIONS
 
@@ -90,18 +91,26 @@ class DecisionLogAdmin(DecisionAuditAdmin):
         "probability",
         "decision",
         "risk_band",
-        "reason_codes",
+        "reason_codes_shown",
         "latency_ms",
-        "inputs",
+        "inputs_shown",
         "inputs_removed_at",
         "demo",
         "sealed",
     )
-    readonly_fields = ("sealed",)
+    readonly_fields = fields
 
     @admin.display(description="Sealed audit")
     def sealed(self, decision: DecisionLog) -> str:
         return audit_seal_status(kind=KINDS_BY_NAME["decision"], pk=decision.pk)
+
+    @admin.display(description="reason codes")
+    def reason_codes_shown(self, decision: DecisionLog) -> str:
+        return readable(decision.reason_codes)
+
+    @admin.display(description="inputs")
+    def inputs_shown(self, decision: DecisionLog) -> str:
+        return readable(decision.inputs)
 
     def get_urls(self) -> list[URLPattern]:
         export = path("export.csv", self.admin_site.admin_view(self.export_csv), name="predictions_decisionlog_export")

@@ -72,3 +72,56 @@ def test_the_monitored_version_form_leads_to_the_monitoring_page(client, draft_v
     response = client.get(reverse("admin:monitoring_monitoredversion_change", args=[draft_version.pk]))
     assert response.status_code == 302
     assert response["Location"] == reverse("admin:monitoring_version", args=[draft_version.pk])
+
+
+# Raw JSON as a readonly JSON field shows it, outside the admin's own data-* attributes.
+RAW_JSON = re.compile(r">[^<]*(?:\{&quot;|\[\{&quot;)")
+
+
+def test_decisions_runs_events_and_incidents_show_no_raw_json(
+    production_version, log_decisions, api, client, make_user
+):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from monitoring.models import Incident, MonitoringRun
+    from predictions.models import DecisionLog
+    from predictions.services import decision_log_retention_apply
+    from tests.monitoring.support import WINDOW_END, WINDOW_START
+    from tests.predictions.support import PREDICT_URL, post_json
+    from tests.support import applications
+
+    application = applications(1, seed=3).astype(object).iloc[0]
+    assert post_json(api, PREDICT_URL, {k: (None if v != v else v) for k, v in application.items()}).status_code == 201
+    frame = applications(600, seed=11)
+    frame["Credit_Score"] = frame["Credit_Score"] * 1.3
+    log_decisions(production_version, frame, at=WINDOW_START)
+    call_command(
+        "run_drift",
+        "--model",
+        "loan-default",
+        "--window-hours",
+        "1",
+        "--end",
+        WINDOW_END.isoformat(),
+        stdout=StringIO(),
+    )
+    event = decision_log_retention_apply()
+    client.force_login(make_user("olga", Role.COMPLIANCE_OFFICER, Role.MODEL_VALIDATOR))
+    pages = {
+        "decision": reverse(
+            "admin:predictions_decisionlog_change",
+            args=[DecisionLog.objects.first().pk],
+        ),
+        "run": reverse("admin:monitoring_monitoringrun_change", args=[MonitoringRun.objects.get().pk]),
+        "event": reverse("admin:governance_governanceevent_change", args=[event.pk]),
+        "incident": reverse("admin:monitoring_incident_change", args=[Incident.objects.first().pk]),
+    }
+    for name, url in pages.items():
+        response = client.get(url)
+        assert response.status_code == 200, name
+        page = response.content.decode()
+        assert RAW_JSON.findall(page) == [], name
+        assert PYTHON_REPR.findall(page) == [], name
+        assert '<ul class="readable">' in page or '<table class="readable">' in page, name

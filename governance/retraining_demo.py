@@ -20,13 +20,14 @@ from predictions.services import outcome_bulk_record, prediction_batch_create
 
 from .ml.demo_data import generate
 from .ml.fields import APPLICATION_FIELDS, CSV_COLUMN_RENAMES, NUMERIC_FIELDS, TARGET
-from .models import RetrainingRun, RetrainingState, RetrainingTrigger
+from .models import RetrainingPolicy, RetrainingRun, RetrainingState, RetrainingTrigger
 from .retraining.service import retraining_request, retraining_run_execute
 from .selectors import production_version
 from .services import portal_user_provision
 
 DEMO_DECISIONS = 3000
 BATCH = 1000
+DEMO_POLICY = {"search_trials": 1, "search_seconds": 15.0}
 REASON = "Demo: quarterly refresh on the decisions logged since the version went live."
 
 
@@ -70,5 +71,9 @@ def retraining_demo_run(*, model_name: str, client: User | None = None, seed: in
                 ],
                 recorded_by=client,
             )
+    if version is not None:
+        # The demo retrains within a small budget so that `make run` starts quickly; the
+        # policy stays editable in the admin like any other.
+        RetrainingPolicy.objects.get_or_create(registered_model=version.registered_model, defaults=DEMO_POLICY)
     run = retraining_request(model_name=model_name, reason=REASON, trigger=RetrainingTrigger.COMMAND)
     return retraining_run_execute(run_id=run.pk)

@@ -7,10 +7,12 @@ from django.core.management.base import BaseCommand, CommandError
 
 from governance.ml.demo_data import generate, write_csv
 from governance.models import Action, ModelVersion, VersionState
+from governance.retraining_demo import retraining_demo_run
 from governance.selectors import production_version
 from governance.services import api_token_issue, model_version_train, model_version_transition, portal_user_provision
 from governance.workflow import fairness_gate_ids
 from loanportal.roles import Role
+from monitoring.challenger_demo import demo_comparison_create
 from monitoring.demo import DEMO_SEARCH, DemoContext, demo_history_build
 
 DEMO_ROLES = {
@@ -29,6 +31,11 @@ DEMO_WAIVER = (
 
 def demo_password(username: str) -> str:
     return f"{username}-demo-password"
+
+
+# The demo's past already holds outcomes to replay over; a little live traffic shows shadow
+# scoring's input too.
+DEMO_CHALLENGER_TRAFFIC = 1000
 
 
 class Command(BaseCommand):
@@ -72,6 +79,17 @@ class Command(BaseCommand):
         )
         for line in demo_history_build(context=context):
             self.stdout.write(line)
+        # A filled comparison page with the promotion gate on the model card, and a finished
+        # retraining run with its draft candidate (README "Challenger evaluation", "Retraining").
+        comparison = demo_comparison_create(
+            model_name=model_name, data_path=context.data_path, users=users, applications=DEMO_CHALLENGER_TRAFFIC
+        )
+        self.stdout.write(
+            f"Challenger comparison: {comparison.challenger} against {comparison.champion} "
+            f"over {comparison.n_decisions:,} decisions, {comparison.n_outcomes:,} with outcomes."
+        )
+        run = retraining_demo_run(model_name=model_name, client=users["api-client"])
+        self.stdout.write(f"Retraining run {run.pk}: {run.state}, draft candidate {run.candidate}.")
         tokens = {name: api_token_issue(user=user) for name, user in users.items()}
 
         self.stdout.write(

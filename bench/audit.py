@@ -20,7 +20,9 @@ import argparse
 import json
 import os
 import resource
-import subprocess  # nosec B404 - runs this script's own measurement in a fresh process
+
+# Only to run this script's own measurement in a fresh process.
+import subprocess  # nosec B404
 import sys
 import tempfile
 import time
@@ -157,7 +159,8 @@ def admin_connection(url: str) -> Any:
 
 
 def child(step: str, key_dir: str) -> dict[str, Any]:
-    done = subprocess.run(  # nosec B603 - this interpreter, this file, fixed arguments
+    # This interpreter, this file, fixed arguments.
+    done = subprocess.run(  # nosec B603
         [sys.executable, __file__, "--measure", step, "--key-dir", key_dir], capture_output=True, text=True, check=True
     )
     return json.loads(done.stdout.strip().splitlines()[-1])

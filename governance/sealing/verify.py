@@ -127,7 +127,8 @@ class _KindCheck:
         counts = {"records": 0, "unsealed": 0, "cleared_by_retention": 0}
         for record, leaf in _merge(records, leaves):
             if record is None:
-                assert leaf is not None  # nosec B101 - _merge yields at least one side
+                # `_merge` yields at least one side.
+                assert leaf is not None  # nosec B101
                 self.add(
                     DELETED,
                     f"The record sealed in block {leaf[2]} is no longer in the database.",

@@ -2,7 +2,9 @@
 examiner checks them offline with docs/verify_proof.py, which refuses a tampered copy."""
 
 import json
-import subprocess  # nosec B404 - runs docs/verify_proof.py with fixed arguments
+
+# Runs docs/verify_proof.py with fixed arguments.
+import subprocess  # nosec B404
 import sys
 import uuid
 from pathlib import Path

@@ -3,7 +3,9 @@ triggers off, changes history; `verify_audit` catches each change and names it. 
 pg_dump restored into a new database verifies clean."""
 
 import os
-import subprocess  # nosec B404 - runs pg_dump, psql and manage.py with fixed arguments
+
+# Runs pg_dump, psql and manage.py with fixed arguments.
+import subprocess  # nosec B404
 import sys
 import uuid
 from pathlib import Path
@@ -86,7 +88,8 @@ def test_two_rows_that_swapped_contents_are_named_out_of_order(sealed):
 def test_dropping_the_newest_blocks_is_named_tail_truncated(sealed):
     newest = list(AuditBlock.objects.filter(kind="decision", number__gte=2).values_list("pk", flat=True))
     for table in ("governance_auditleaf", "governance_auditcheckpoint"):
-        sql(f"DELETE FROM {table} WHERE block_id = ANY(%s)", [newest])  # nosec B608 - fixed table names
+        # Fixed table names.
+        sql(f"DELETE FROM {table} WHERE block_id = ANY(%s)", [newest])  # nosec B608
     sql("DELETE FROM governance_auditblock WHERE id = ANY(%s)", [newest])
     status, report = verify()
     assert status == 1 and ("tail truncated", 2) in problems(report, "decision")

@@ -132,8 +132,15 @@ def test_bootstrap_demo_reaches_production_through_the_workflow_once(demo_csv):
         assert f"API token of {name}: {Token.objects.get(user__username=name).key}" in first
 
     second = run("bootstrap_demo", "--data", str(demo_csv), "--history-days", "4")
-    # The production version and the candidate waiting for validation, each trained once.
-    assert ModelVersion.objects.count() == 2
+    # Each trained once: the production version, the candidate waiting for validation, the
+    # challenger in shadow and the retraining run's draft candidate.
+    versions = {v.version: v for v in ModelVersion.objects.all()}
+    assert sorted(versions) == [1, 2, 3, 4]
+    assert versions[2].state == VersionState.SUBMITTED
+    assert versions[3].state == VersionState.VALIDATED and versions[3].shadow_since is not None
+    assert versions[4].state == VersionState.DRAFT and versions[4].parent_version == version
+    assert versions[4].retraining_run.state == "succeeded"
+    assert "Challenger comparison: loan-default v3 against loan-default v1" in first
     assert "Training" not in second and token in second
 
 

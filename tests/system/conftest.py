@@ -21,6 +21,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from governance.ledger import generate_signing_key
 from governance.models import ModelVersion
 from governance.services import api_token_issue
 from predictions.selectors import serving_model
@@ -40,6 +41,10 @@ def portal(transactional_db: None, tmp_path: Path) -> Iterator[Portal]:
     database_proxy = FaultProxy(database["HOST"] or "127.0.0.1", int(database["PORT"] or 5432))
     redis_proxy = FaultProxy(redis.hostname or "127.0.0.1", redis.port or 6379)
     processes: list[Process] = []
+    # Production refuses to seal (and /ready/ fails) without a signing key: provision one
+    # as an operator would, so that readiness reports only the fault under test.
+    signing_key = tmp_path / "audit_signing_key.pem"
+    signing_key.write_bytes(generate_signing_key())
 
     def environment(**extra: str) -> dict[str, str]:
         password = f":{database['PASSWORD']}" if database["PASSWORD"] else ""
@@ -54,6 +59,8 @@ def portal(transactional_db: None, tmp_path: Path) -> Iterator[Portal]:
             ),
             "REDIS_URL": f"redis://127.0.0.1:{redis_proxy.port}{redis.path}",
             "MODEL_ARTIFACT_DIR": str(settings.MODEL_ARTIFACT_DIR),
+            "AUDIT_SIGNING_KEY": str(signing_key),
+            "AUDIT_CHECKPOINT_DIR": str(tmp_path / "audit-checkpoints"),
             "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
             "GUNICORN_ACCESS_LOG": "",
             "MONITORING_NOTIFY_EMAILS": "",

@@ -8,6 +8,7 @@ import pytest
 from governance.models import ModelVersion
 from governance.services import model_version_transition
 from predictions.models import DecisionLog
+from tests.support import waive_challenger_evidence
 
 from .support import Portal, request
 
@@ -38,7 +39,13 @@ def test_every_worker_scores_with_the_promoted_version_from_the_next_request(
     assert set(versions_scoring(valid_applications)) == {production_version.version}
     successor = take_to(register_version(), "approved")
 
-    model_version_transition(version_id=successor.pk, action="promote", actor=approver, comment="Better holdout AUC.")
+    model_version_transition(
+        version_id=successor.pk,
+        action="promote",
+        actor=approver,
+        comment="Better holdout AUC.",
+        waivers=waive_challenger_evidence(successor),
+    )
 
     assert set(versions_scoring(valid_applications)) == {successor.version}
     logged_since = DecisionLog.objects.order_by("-created_at")[: len(valid_applications)]

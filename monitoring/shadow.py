@@ -8,26 +8,27 @@ them in batch, explains declines with reason codes as the API does, and stores o
 `ChallengerScore` per decision and shadow version. Running it twice stores nothing twice.
 """
 
-from collections import defaultdict
+from collections.abc import Iterator
 from datetime import datetime
-from itertools import islice
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from governance.ml.scorer import ModelScorer
 from governance.models import ModelVersion, VersionState
 from governance.selectors import model_version_scorer, production_version
+from predictions.bulk_insert import COPY_CHUNK_BYTES, _Chunks, _json, _text
 from predictions.models import Decision, DecisionLog
-from predictions.reason_codes import top_reasons
+from predictions.reason_codes import top_reasons_batch
 from predictions.risk_bands import risk_bands
 
 from .challenger_inputs import ChallengerInputs
 from .comparisons import ComparisonSubject, comparison_create
 from .models import ChallengerScore, Comparison, Trigger
-from .selectors import CHUNK_ROWS
+from .selectors import decision_id_vectors
 from .windows import Window, hour_window
 
 INSERT_ROWS = 5000
@@ -56,59 +57,123 @@ def challenger_scores_record(*, challenger: ModelVersion, window: Window) -> int
         # Already answered (a second run of the hour): not again.
         .exclude(Exists(ChallengerScore.objects.filter(challenger=challenger, decision_log=OuterRef("pk"))))
         .order_by()
-        .values_list("id", "model_version_id", "features")
-        .iterator(chunk_size=CHUNK_ROWS)
     )
     scorer = model_version_scorer(version=challenger)
-    inputs: dict[int, ChallengerInputs] = {}
-    stored = 0
-    while chunk := list(islice(decisions, CHUNK_ROWS)):
-        by_version: dict[int, list[tuple[Any, bytes]]] = defaultdict(list)
-        for pk, version_id, vector in chunk:
-            by_version[version_id].append((pk, cast(bytes, vector)))
-        for version_id, rows in by_version.items():
-            if version_id not in inputs:
-                champion = ModelVersion.objects.only("feature_schema").get(pk=version_id)
-                inputs[version_id] = ChallengerInputs(champion.feature_schema, challenger.feature_schema)
-            stored += _score(challenger, scorer, inputs[version_id], rows)
-    return stored
+    scores: list[_Score] = []
+    # One stream per deciding version: its vectors have its schema's width and encoding.
+    champions = ModelVersion.objects.filter(pk__in=decisions.values("model_version_id")).only("feature_schema")
+    for champion in champions:
+        inputs = ChallengerInputs(champion.feature_schema, challenger.feature_schema)
+
+        def score(ids: list[str], features: np.ndarray, inputs: ChallengerInputs = inputs) -> None:
+            scores.extend(_score(challenger, scorer, inputs, ids, features))
+
+        decision_id_vectors(
+            decisions=decisions.filter(model_version=champion),
+            n_fields=len(champion.feature_schema["fields"]),
+            consume=score,
+            label=str(champion),
+        )
+    # The stream holds the connection until it ends: the scores are written after it.
+    _scores_insert(challenger, scores)
+    return len(scores)
+
+
+class _Score(NamedTuple):
+    """One `ChallengerScore` before it is written (no model instance per decision)."""
+
+    decision_log_id: str  # 32 hex digits
+    probability: float | None
+    decision: str
+    risk_band: str
+    reason_codes: list[dict[str, Any]]
+    errors: dict[str, str]
 
 
 def _score(
-    challenger: ModelVersion, scorer: ModelScorer, inputs: ChallengerInputs, rows: list[tuple[Any, bytes]]
-) -> int:
-    features = np.frombuffer(b"".join(vector for _, vector in rows), dtype="<f8")
-    converted = inputs.convert(features.reshape(len(rows), -1))
+    challenger: ModelVersion, scorer: ModelScorer, inputs: ChallengerInputs, ids: list[str], features: np.ndarray
+) -> list[_Score]:
+    converted = inputs.convert(features)
     valid = np.flatnonzero(converted.valid)
     matrix = scorer.encoder.model_matrix(converted.encoded[valid])
     probabilities = scorer.probabilities(matrix) if len(valid) else np.zeros(0)
     declined = probabilities >= challenger.threshold
-    reasons: dict[int, list[dict[str, Any]]] = {}
+    reasons: list[list[dict[str, Any]]] = [[] for _ in range(len(valid))]
     if declined.any():
-        contributions = scorer.contributions(matrix[declined])
-        for contribution, k in zip(contributions, np.flatnonzero(declined), strict=True):
-            reasons[int(k)] = top_reasons(
-                model_features=scorer.model_features, contributions=contribution, model_inputs=matrix[k]
-            )
-    bands = risk_bands(probabilities)
-    scores = [
-        ChallengerScore(
-            decision_log_id=rows[row][0],
-            challenger=challenger,
-            probability=float(probabilities[k]),
-            decision=Decision.DECLINE if declined[k] else Decision.APPROVE,
-            risk_band=bands[k],
-            reason_codes=reasons.get(k, []),
+        rows = np.flatnonzero(declined)
+        explained = top_reasons_batch(
+            model_features=scorer.model_features,
+            contributions=scorer.contributions(matrix[rows]),
+            model_inputs=matrix[rows],
         )
-        for k, row in enumerate(valid.tolist())
+        for k, items in zip(rows.tolist(), explained, strict=True):
+            reasons[k] = items
+    bands = risk_bands(probabilities)
+    verdicts = np.where(declined, Decision.DECLINE.value, Decision.APPROVE.value).tolist()
+    scores = [
+        _Score(ids[row], probability, verdict, band, items, {})
+        for row, probability, verdict, band, items in zip(
+            valid.tolist(), probabilities.tolist(), verdicts, bands, reasons, strict=True
+        )
     ]
     scores += [
-        ChallengerScore(decision_log_id=rows[row][0], challenger=challenger, errors=converted.row_errors(row))
+        _Score(ids[row], None, "", "", [], converted.row_errors(row))
         for row in np.flatnonzero(~converted.valid).tolist()
     ]
-    # Two runs at once may both insert a decision's score; the unique constraint keeps one.
-    ChallengerScore.objects.bulk_create(scores, batch_size=INSERT_ROWS, ignore_conflicts=True)
-    return len(scores)
+    return scores
+
+
+_TABLE = ChallengerScore._meta.db_table
+_COLUMNS = "decision_log_id, challenger_id, probability, decision, risk_band, reason_codes, errors, created_at"
+_STAGE = "challenger_score_stage"
+
+
+def _scores_insert(challenger: ModelVersion, scores: list[_Score]) -> None:
+    """Write the scores; a decision a concurrent run of the hour answered first keeps that
+    answer (the unique constraint on decision and challenger: no score twice, none changed).
+
+    PostgreSQL: COPY into a temporary table, then one INSERT ... ON CONFLICT DO NOTHING
+    (COPY itself cannot skip conflicts). Elsewhere: `bulk_create`, ignoring conflicts."""
+    if not scores:
+        return
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        ChallengerScore.objects.bulk_create(
+            [ChallengerScore(challenger=challenger, created_at=now, **score._asdict()) for score in scores],
+            batch_size=INSERT_ROWS,
+            ignore_conflicts=True,
+        )
+        return
+    fixed = f"\t{challenger.pk}\t"
+    stamp = f"\t{now.isoformat()}\n"
+
+    def lines() -> Iterator[str]:
+        for score in scores:
+            probability = "\\N" if score.probability is None else repr(score.probability)
+            yield (
+                score.decision_log_id
+                + fixed
+                + "\t".join(
+                    (
+                        probability,
+                        score.decision,
+                        score.risk_band,
+                        _text(_json(score.reason_codes)),
+                        _text(_json(score.errors)),
+                    )
+                )
+                + stamp
+            )
+
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Table and column names are this module's constants (bandit B608; bare nosec, see
+        # predictions.bulk_insert).
+        cursor.execute(f"CREATE TEMPORARY TABLE {_STAGE} AS SELECT {_COLUMNS} FROM {_TABLE} WITH NO DATA")  # nosec
+        cursor.copy_expert(f"COPY {_STAGE} ({_COLUMNS}) FROM STDIN", _Chunks(lines()), COPY_CHUNK_BYTES)
+        cursor.execute(
+            f"INSERT INTO {_TABLE} ({_COLUMNS}) SELECT {_COLUMNS} FROM {_STAGE} ON CONFLICT DO NOTHING"  # nosec
+        )
+        cursor.execute(f"DROP TABLE {_STAGE}")
 
 
 def shadow_scores_schedule(*, now: datetime | None = None) -> dict[int, int]:

@@ -121,3 +121,40 @@ def top_reasons(
             }
         )
     return items
+
+
+def top_reasons_batch(
+    *,
+    model_features: Sequence[str],
+    contributions: np.ndarray,
+    model_inputs: np.ndarray,
+    limit: int = MAX_REASONS,
+) -> list[list[dict[str, Any]]]:
+    """`top_reasons` of every row of `contributions` and `model_inputs` at once.
+
+    The hourly shadow job explains tens of thousands of declines: the ordering, the cut at
+    the first non-positive contribution and the missing flags are worked out for all rows
+    in numpy, and Python only builds the (at most `limit`) items of each row. The result is
+    item for item what `top_reasons` gives for each row.
+    """
+    # Stable along each row: ties keep model feature order, as in `top_reasons`.
+    order = np.argsort(-contributions, axis=1, kind="stable")[:, :limit]
+    values = np.take_along_axis(contributions, order, axis=1)
+    # `top_reasons` stops at the first contribution that is not positive (NaN is not <= 0).
+    kept = np.cumprod(~(values <= 0), axis=1).sum(axis=1)
+    missing = np.isnan(np.take_along_axis(model_inputs, order, axis=1))
+    labels = []
+    for feature in model_features:
+        reason = feature_reason(feature)
+        labels.append(((reason.code, reason.text), (f"{reason.code}_MISSING", reason.missing_text)))
+    explained = []
+    for row_order, row_values, row_missing, count in zip(
+        order.tolist(), values.tolist(), missing.tolist(), kept.tolist(), strict=True
+    ):
+        items = []
+        for index, value, absent in zip(row_order[:count], row_values[:count], row_missing[:count], strict=True):
+            code, text = labels[index][absent]
+            feature = model_features[index]
+            items.append({"code": code, "feature": feature, "reason": text, "contribution": round(value, 6)})
+        explained.append(items)
+    return explained

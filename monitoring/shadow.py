@@ -8,9 +8,11 @@ them in batch, explains declines with reason codes as the API does, and stores o
 `ChallengerScore` per decision and shadow version. Running it twice stores nothing twice.
 """
 
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 import numpy as np
 from django.db import connection, transaction
@@ -59,46 +61,70 @@ def challenger_scores_record(*, challenger: ModelVersion, window: Window) -> int
         .order_by()
     )
     scorer = model_version_scorer(version=challenger)
-    scores: list[_Score] = []
-    # One stream per deciding version: its vectors have its schema's width and encoding.
-    champions = ModelVersion.objects.filter(pk__in=decisions.values("model_version_id")).only("feature_schema")
-    for champion in champions:
-        inputs = ChallengerInputs(champion.feature_schema, challenger.feature_schema)
+    scores: list[_Scores] = []
+    with transaction.atomic():
+        _lock(challenger)
+        # One stream per deciding version: its vectors have its schema's width and encoding.
+        champions = ModelVersion.objects.filter(pk__in=decisions.values("model_version_id")).only("feature_schema")
+        for champion in champions:
+            inputs = ChallengerInputs(champion.feature_schema, challenger.feature_schema)
 
-        def score(ids: list[str], features: np.ndarray, inputs: ChallengerInputs = inputs) -> None:
-            scores.extend(_score(challenger, scorer, inputs, ids, features))
+            def score(ids: list[str], features: np.ndarray, inputs: ChallengerInputs = inputs) -> None:
+                scores.extend(_score(challenger, scorer, inputs, ids, features))
 
-        decision_id_vectors(
-            decisions=decisions.filter(model_version=champion),
-            n_fields=len(champion.feature_schema["fields"]),
-            consume=score,
-            label=str(champion),
+            decision_id_vectors(
+                decisions=decisions.filter(model_version=champion),
+                n_fields=len(champion.feature_schema["fields"]),
+                consume=score,
+                label=str(champion),
+            )
+        # The stream holds the connection until it ends: the scores are written after it.
+        _scores_insert(challenger, scores)
+    return sum(len(part.ids) for part in scores)
+
+
+# pg_advisory_xact_lock(class, challenger id): "shdw", apart from every other lock of the portal.
+_LOCK_CLASS = int.from_bytes(b"shdw", "big")
+
+
+def _lock(challenger: ModelVersion) -> None:
+    """Score a challenger's decisions one run at a time (until the transaction ends): a
+    second run of the hour waits, then reads the decisions the first answered as answered.
+    So the scores can be copied in without a conflict check per row; the unique constraint
+    stays the backstop. SQLite runs one writer at a time anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_CLASS, challenger.pk])
+
+
+@dataclass(frozen=True)
+class _Scores:
+    """`ChallengerScore` columns of a chunk's decisions, before they are written (no model
+    instance, no tuple per decision). Refused decisions have no probability, an empty
+    decision and band, and their errors."""
+
+    ids: list[str]  # decision log ids, 32 hex digits
+    probabilities: list[float | None]
+    decisions: list[str]
+    risk_bands: list[str]
+    reason_codes: list[list[dict[str, Any]]]
+    errors: list[dict[str, str]]
+
+    def rows(self) -> Iterator[tuple[str, float | None, str, str, list[dict[str, Any]], dict[str, str]]]:
+        return zip(
+            self.ids, self.probabilities, self.decisions, self.risk_bands, self.reason_codes, self.errors, strict=True
         )
-    # The stream holds the connection until it ends: the scores are written after it.
-    _scores_insert(challenger, scores)
-    return len(scores)
-
-
-class _Score(NamedTuple):
-    """One `ChallengerScore` before it is written (no model instance per decision)."""
-
-    decision_log_id: str  # 32 hex digits
-    probability: float | None
-    decision: str
-    risk_band: str
-    reason_codes: list[dict[str, Any]]
-    errors: dict[str, str]
 
 
 def _score(
     challenger: ModelVersion, scorer: ModelScorer, inputs: ChallengerInputs, ids: list[str], features: np.ndarray
-) -> list[_Score]:
+) -> list[_Scores]:
     converted = inputs.convert(features)
     valid = np.flatnonzero(converted.valid)
     matrix = scorer.encoder.model_matrix(converted.encoded[valid])
     probabilities = scorer.probabilities(matrix) if len(valid) else np.zeros(0)
     declined = probabilities >= challenger.threshold
-    reasons: list[list[dict[str, Any]]] = [[] for _ in range(len(valid))]
+    reasons: list[list[dict[str, Any]]] = [[]] * len(valid)  # approvals share one empty list; never mutated
     if declined.any():
         rows = np.flatnonzero(declined)
         explained = top_reasons_batch(
@@ -108,38 +134,55 @@ def _score(
         )
         for k, items in zip(rows.tolist(), explained, strict=True):
             reasons[k] = items
-    bands = risk_bands(probabilities)
-    verdicts = np.where(declined, Decision.DECLINE.value, Decision.APPROVE.value).tolist()
-    scores = [
-        _Score(ids[row], probability, verdict, band, items, {})
-        for row, probability, verdict, band, items in zip(
-            valid.tolist(), probabilities.tolist(), verdicts, bands, reasons, strict=True
-        )
+    scored = _Scores(
+        ids=[ids[row] for row in valid.tolist()],
+        probabilities=cast(list[float | None], probabilities.tolist()),
+        decisions=np.where(declined, Decision.DECLINE.value, Decision.APPROVE.value).tolist(),
+        risk_bands=risk_bands(probabilities),
+        reason_codes=reasons,
+        errors=[{}] * len(valid),
+    )
+    refused = np.flatnonzero(~converted.valid).tolist()
+    if not refused:
+        return [scored]
+    n = len(refused)
+    return [
+        scored,
+        _Scores(
+            ids=[ids[row] for row in refused],
+            probabilities=[None] * n,
+            decisions=[""] * n,
+            risk_bands=[""] * n,
+            reason_codes=[[]] * n,
+            errors=[converted.row_errors(row) for row in refused],
+        ),
     ]
-    scores += [
-        _Score(ids[row], None, "", "", [], converted.row_errors(row))
-        for row in np.flatnonzero(~converted.valid).tolist()
-    ]
-    return scores
 
 
 _TABLE = ChallengerScore._meta.db_table
 _COLUMNS = "decision_log_id, challenger_id, probability, decision, risk_band, reason_codes, errors, created_at"
-_STAGE = "challenger_score_stage"
 
 
-def _scores_insert(challenger: ModelVersion, scores: list[_Score]) -> None:
-    """Write the scores; a decision a concurrent run of the hour answered first keeps that
-    answer (the unique constraint on decision and challenger: no score twice, none changed).
-
-    PostgreSQL: COPY into a temporary table, then one INSERT ... ON CONFLICT DO NOTHING
-    (COPY itself cannot skip conflicts). Elsewhere: `bulk_create`, ignoring conflicts."""
-    if not scores:
-        return
+def _scores_insert(challenger: ModelVersion, scores: list[_Scores]) -> None:
+    """Write the scores in the caller's transaction: one COPY on PostgreSQL, `bulk_create`
+    elsewhere (where a conflict, which `_lock` rules out on PostgreSQL, is skipped)."""
     now = timezone.now()
     if connection.vendor != "postgresql":
         ChallengerScore.objects.bulk_create(
-            [ChallengerScore(challenger=challenger, created_at=now, **score._asdict()) for score in scores],
+            [
+                ChallengerScore(
+                    decision_log_id=uuid.UUID(hex=i),
+                    challenger=challenger,
+                    probability=p,
+                    decision=d,
+                    risk_band=b,
+                    reason_codes=r,
+                    errors=e,
+                    created_at=now,
+                )
+                for part in scores
+                for i, p, d, b, r, e in part.rows()
+            ],
             batch_size=INSERT_ROWS,
             ignore_conflicts=True,
         )
@@ -148,32 +191,16 @@ def _scores_insert(challenger: ModelVersion, scores: list[_Score]) -> None:
     stamp = f"\t{now.isoformat()}\n"
 
     def lines() -> Iterator[str]:
-        for score in scores:
-            probability = "\\N" if score.probability is None else repr(score.probability)
-            yield (
-                score.decision_log_id
-                + fixed
-                + "\t".join(
-                    (
-                        probability,
-                        score.decision,
-                        score.risk_band,
-                        _text(_json(score.reason_codes)),
-                        _text(_json(score.errors)),
-                    )
-                )
-                + stamp
-            )
+        for part in scores:
+            for i, p, d, b, r, e in part.rows():
+                probability = "\\N" if p is None else repr(p)
+                codes = _text(_json(r)) if r else "[]"
+                errors = _text(_json(e)) if e else "{}"
+                yield f"{i}{fixed}{probability}\t{d}\t{b}\t{codes}\t{errors}{stamp}"
 
-    with transaction.atomic(), connection.cursor() as cursor:
-        # Table and column names are this module's constants (bandit B608; bare nosec, see
-        # predictions.bulk_insert).
-        cursor.execute(f"CREATE TEMPORARY TABLE {_STAGE} AS SELECT {_COLUMNS} FROM {_TABLE} WITH NO DATA")  # nosec
-        cursor.copy_expert(f"COPY {_STAGE} ({_COLUMNS}) FROM STDIN", _Chunks(lines()), COPY_CHUNK_BYTES)
-        cursor.execute(
-            f"INSERT INTO {_TABLE} ({_COLUMNS}) SELECT {_COLUMNS} FROM {_STAGE} ON CONFLICT DO NOTHING"  # nosec
-        )
-        cursor.execute(f"DROP TABLE {_STAGE}")
+    if any(part.ids for part in scores):
+        with connection.cursor() as cursor:
+            cursor.copy_expert(f"COPY {_TABLE} ({_COLUMNS}) FROM STDIN", _Chunks(lines()), COPY_CHUNK_BYTES)
 
 
 def shadow_scores_schedule(*, now: datetime | None = None) -> dict[int, int]:

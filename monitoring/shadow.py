@@ -2,10 +2,13 @@
 model, after the fact, from the stored inputs; and its comparison is refreshed daily.
 
 The scoring path is untouched: nothing happens while an application is decided. The hourly
-job reads the previous hour's decisions (id, deciding version, encoded vector; never model
-instances), checks them against each shadow version's schema (`challenger_inputs`), scores
-them in batch, explains declines with reason codes as the API does, and stores one
-`ChallengerScore` per decision and shadow version. Running it twice stores nothing twice.
+job streams the previous hour's unanswered decisions (id and encoded vector, one binary
+COPY per deciding version on PostgreSQL; never model instances), checks them against each
+shadow version's schema (`challenger_inputs`), scores them in batch, explains declines with
+reason codes as the API does (`top_reasons_batch`, item for item `top_reasons`), and stores
+one `ChallengerScore` per decision and shadow version with one COPY (`bulk_create` on
+SQLite). Running it twice, even at once, stores nothing twice: a challenger's runs take
+turns (`_lock`) and each skips what an earlier one answered.
 """
 
 import uuid

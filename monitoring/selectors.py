@@ -412,6 +412,40 @@ def _copy_vectors(version: ModelVersion, window: Window, n_fields: int, consume:
     rows.finish()
 
 
+# --- Decisions answered by a shadow version -------------------------------------------
+
+IdVectorConsumer = Callable[[list[str], np.ndarray], None]
+
+
+def decision_id_vectors(
+    *, decisions: QuerySet[DecisionLog], n_fields: int, consume: IdVectorConsumer, label: str
+) -> None:
+    """Hand the encoded applications of `decisions` (one deciding version's, none with
+    removed inputs) to `consume` in chunks of `(ids, features[n, n_fields])`, each id as
+    32 hex digits. On PostgreSQL one binary COPY of the query, as `decision_vectors`."""
+    if connection.vendor != "postgresql":
+        values = decisions.values_list("id", "features").iterator(chunk_size=CHUNK_ROWS)
+        while chunk := list(islice(values, CHUNK_ROWS)):
+            matrix = np.frombuffer(b"".join(cast("bytes", row[1]) for row in chunk), dtype="<f8")
+            if matrix.size != len(chunk) * n_fields:
+                raise ValueError(f"{label}: a decision-log vector does not have {n_fields} encoded fields")
+            consume([row[0].hex for row in chunk], matrix.reshape(len(chunk), n_fields))
+        return
+
+    def unpack(features: np.ndarray, probability: np.ndarray, ids: np.ndarray) -> None:
+        consume([value.hex() for value in ids.tolist()], features)
+
+    # The probability is the deciding version's: read only because the row layout has it.
+    rows = _BinaryCopyRows(n_fields, unpack, label, extra=[("id", "V16")])
+    target = io.BufferedWriter(rows, buffer_size=CHUNK_ROWS * rows.row.itemsize)
+    select, params = decisions.values_list("features", "probability", "id").query.sql_with_params()
+    with connection.cursor() as cursor:
+        query = cursor.cursor.mogrify(select, params).decode()
+        cursor.cursor.copy_expert(f"COPY ({query}) TO STDOUT WITH (FORMAT binary)", target)
+    target.flush()
+    rows.finish()
+
+
 # --- Decisions replayed for a challenger ---------------------------------------------
 
 ReplayConsumer = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]

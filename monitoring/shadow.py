@@ -2,32 +2,38 @@
 model, after the fact, from the stored inputs; and its comparison is refreshed daily.
 
 The scoring path is untouched: nothing happens while an application is decided. The hourly
-job reads the previous hour's decisions (id, deciding version, encoded vector; never model
-instances), checks them against each shadow version's schema (`challenger_inputs`), scores
-them in batch, explains declines with reason codes as the API does, and stores one
-`ChallengerScore` per decision and shadow version. Running it twice stores nothing twice.
+job streams the previous hour's unanswered decisions (id and encoded vector, one binary
+COPY per deciding version on PostgreSQL; never model instances), checks them against each
+shadow version's schema (`challenger_inputs`), scores them in batch, explains declines with
+reason codes as the API does (`top_reasons_batch`, item for item `top_reasons`), and stores
+one `ChallengerScore` per decision and shadow version with one COPY (`bulk_create` on
+SQLite). Running it twice, even at once, stores nothing twice: a challenger's runs take
+turns (`_lock`) and each skips what an earlier one answered.
 """
 
-from collections import defaultdict
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import datetime
-from itertools import islice
 from typing import Any, cast
 
 import numpy as np
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from governance.ml.scorer import ModelScorer
 from governance.models import ModelVersion, VersionState
 from governance.selectors import model_version_scorer, production_version
+from predictions.bulk_insert import COPY_CHUNK_BYTES, _Chunks, _json, _text
 from predictions.models import Decision, DecisionLog
-from predictions.reason_codes import top_reasons
+from predictions.reason_codes import top_reasons_batch
 from predictions.risk_bands import risk_bands
 
 from .challenger_inputs import ChallengerInputs
 from .comparisons import ComparisonSubject, comparison_create
 from .models import ChallengerScore, Comparison, Trigger
-from .selectors import CHUNK_ROWS
+from .selectors import decision_id_vectors
 from .windows import Window, hour_window
 
 INSERT_ROWS = 5000
@@ -56,59 +62,148 @@ def challenger_scores_record(*, challenger: ModelVersion, window: Window) -> int
         # Already answered (a second run of the hour): not again.
         .exclude(Exists(ChallengerScore.objects.filter(challenger=challenger, decision_log=OuterRef("pk"))))
         .order_by()
-        .values_list("id", "model_version_id", "features")
-        .iterator(chunk_size=CHUNK_ROWS)
     )
     scorer = model_version_scorer(version=challenger)
-    inputs: dict[int, ChallengerInputs] = {}
-    stored = 0
-    while chunk := list(islice(decisions, CHUNK_ROWS)):
-        by_version: dict[int, list[tuple[Any, bytes]]] = defaultdict(list)
-        for pk, version_id, vector in chunk:
-            by_version[version_id].append((pk, cast(bytes, vector)))
-        for version_id, rows in by_version.items():
-            if version_id not in inputs:
-                champion = ModelVersion.objects.only("feature_schema").get(pk=version_id)
-                inputs[version_id] = ChallengerInputs(champion.feature_schema, challenger.feature_schema)
-            stored += _score(challenger, scorer, inputs[version_id], rows)
-    return stored
+    scores: list[_Scores] = []
+    with transaction.atomic():
+        _lock(challenger)
+        # One stream per deciding version: its vectors have its schema's width and encoding.
+        champions = ModelVersion.objects.filter(pk__in=decisions.values("model_version_id")).only("feature_schema")
+        for champion in champions:
+            inputs = ChallengerInputs(champion.feature_schema, challenger.feature_schema)
+
+            def score(ids: list[str], features: np.ndarray, inputs: ChallengerInputs = inputs) -> None:
+                scores.extend(_score(challenger, scorer, inputs, ids, features))
+
+            decision_id_vectors(
+                decisions=decisions.filter(model_version=champion),
+                n_fields=len(champion.feature_schema["fields"]),
+                consume=score,
+                label=str(champion),
+            )
+        # The stream holds the connection until it ends: the scores are written after it.
+        _scores_insert(challenger, scores)
+    return sum(len(part.ids) for part in scores)
+
+
+# pg_advisory_xact_lock(class, challenger id): "shdw", apart from every other lock of the portal.
+_LOCK_CLASS = int.from_bytes(b"shdw", "big")
+
+
+def _lock(challenger: ModelVersion) -> None:
+    """Score a challenger's decisions one run at a time (until the transaction ends): a
+    second run of the hour waits, then reads the decisions the first answered as answered.
+    So the scores can be copied in without a conflict check per row; the unique constraint
+    stays the backstop. SQLite runs one writer at a time anyway."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_CLASS, challenger.pk])
+
+
+@dataclass(frozen=True)
+class _Scores:
+    """`ChallengerScore` columns of a chunk's decisions, before they are written (no model
+    instance, no tuple per decision). Refused decisions have no probability, an empty
+    decision and band, and their errors."""
+
+    ids: list[str]  # decision log ids, 32 hex digits
+    probabilities: list[float | None]
+    decisions: list[str]
+    risk_bands: list[str]
+    reason_codes: list[list[dict[str, Any]]]
+    errors: list[dict[str, str]]
+
+    def rows(self) -> Iterator[tuple[str, float | None, str, str, list[dict[str, Any]], dict[str, str]]]:
+        return zip(
+            self.ids, self.probabilities, self.decisions, self.risk_bands, self.reason_codes, self.errors, strict=True
+        )
 
 
 def _score(
-    challenger: ModelVersion, scorer: ModelScorer, inputs: ChallengerInputs, rows: list[tuple[Any, bytes]]
-) -> int:
-    features = np.frombuffer(b"".join(vector for _, vector in rows), dtype="<f8")
-    converted = inputs.convert(features.reshape(len(rows), -1))
+    challenger: ModelVersion, scorer: ModelScorer, inputs: ChallengerInputs, ids: list[str], features: np.ndarray
+) -> list[_Scores]:
+    converted = inputs.convert(features)
     valid = np.flatnonzero(converted.valid)
     matrix = scorer.encoder.model_matrix(converted.encoded[valid])
     probabilities = scorer.probabilities(matrix) if len(valid) else np.zeros(0)
     declined = probabilities >= challenger.threshold
-    reasons: dict[int, list[dict[str, Any]]] = {}
+    reasons: list[list[dict[str, Any]]] = [[]] * len(valid)  # approvals share one empty list; never mutated
     if declined.any():
-        contributions = scorer.contributions(matrix[declined])
-        for contribution, k in zip(contributions, np.flatnonzero(declined), strict=True):
-            reasons[int(k)] = top_reasons(
-                model_features=scorer.model_features, contributions=contribution, model_inputs=matrix[k]
-            )
-    bands = risk_bands(probabilities)
-    scores = [
-        ChallengerScore(
-            decision_log_id=rows[row][0],
-            challenger=challenger,
-            probability=float(probabilities[k]),
-            decision=Decision.DECLINE if declined[k] else Decision.APPROVE,
-            risk_band=bands[k],
-            reason_codes=reasons.get(k, []),
+        rows = np.flatnonzero(declined)
+        explained = top_reasons_batch(
+            model_features=scorer.model_features,
+            contributions=scorer.contributions(matrix[rows]),
+            model_inputs=matrix[rows],
         )
-        for k, row in enumerate(valid.tolist())
+        for k, items in zip(rows.tolist(), explained, strict=True):
+            reasons[k] = items
+    scored = _Scores(
+        ids=[ids[row] for row in valid.tolist()],
+        probabilities=cast(list[float | None], probabilities.tolist()),
+        decisions=np.where(declined, Decision.DECLINE.value, Decision.APPROVE.value).tolist(),
+        risk_bands=risk_bands(probabilities),
+        reason_codes=reasons,
+        errors=[{}] * len(valid),
+    )
+    refused = np.flatnonzero(~converted.valid).tolist()
+    if not refused:
+        return [scored]
+    n = len(refused)
+    return [
+        scored,
+        _Scores(
+            ids=[ids[row] for row in refused],
+            probabilities=[None] * n,
+            decisions=[""] * n,
+            risk_bands=[""] * n,
+            reason_codes=[[]] * n,
+            errors=[converted.row_errors(row) for row in refused],
+        ),
     ]
-    scores += [
-        ChallengerScore(decision_log_id=rows[row][0], challenger=challenger, errors=converted.row_errors(row))
-        for row in np.flatnonzero(~converted.valid).tolist()
-    ]
-    # Two runs at once may both insert a decision's score; the unique constraint keeps one.
-    ChallengerScore.objects.bulk_create(scores, batch_size=INSERT_ROWS, ignore_conflicts=True)
-    return len(scores)
+
+
+_TABLE = ChallengerScore._meta.db_table
+_COLUMNS = "decision_log_id, challenger_id, probability, decision, risk_band, reason_codes, errors, created_at"
+
+
+def _scores_insert(challenger: ModelVersion, scores: list[_Scores]) -> None:
+    """Write the scores in the caller's transaction: one COPY on PostgreSQL, `bulk_create`
+    elsewhere (where a conflict, which `_lock` rules out on PostgreSQL, is skipped)."""
+    now = timezone.now()
+    if connection.vendor != "postgresql":
+        ChallengerScore.objects.bulk_create(
+            [
+                ChallengerScore(
+                    decision_log_id=uuid.UUID(hex=i),
+                    challenger=challenger,
+                    probability=p,
+                    decision=d,
+                    risk_band=b,
+                    reason_codes=r,
+                    errors=e,
+                    created_at=now,
+                )
+                for part in scores
+                for i, p, d, b, r, e in part.rows()
+            ],
+            batch_size=INSERT_ROWS,
+            ignore_conflicts=True,
+        )
+        return
+    fixed = f"\t{challenger.pk}\t"
+    stamp = f"\t{now.isoformat()}\n"
+
+    def lines() -> Iterator[str]:
+        for part in scores:
+            for i, p, d, b, r, e in part.rows():
+                probability = "\\N" if p is None else repr(p)
+                codes = _text(_json(r)) if r else "[]"
+                errors = _text(_json(e)) if e else "{}"
+                yield f"{i}{fixed}{probability}\t{d}\t{b}\t{codes}\t{errors}{stamp}"
+
+    if any(part.ids for part in scores):
+        with connection.cursor() as cursor:
+            cursor.copy_expert(f"COPY {_TABLE} ({_COLUMNS}) FROM STDIN", _Chunks(lines()), COPY_CHUNK_BYTES)
 
 
 def shadow_scores_schedule(*, now: datetime | None = None) -> dict[int, int]:

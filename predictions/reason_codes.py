@@ -121,3 +121,57 @@ def top_reasons(
             }
         )
     return items
+
+
+def top_reasons_batch(
+    *,
+    model_features: Sequence[str],
+    contributions: np.ndarray,
+    model_inputs: np.ndarray,
+    limit: int = MAX_REASONS,
+) -> list[list[dict[str, Any]]]:
+    """`top_reasons` of every row of `contributions` and `model_inputs` at once.
+
+    The hourly shadow job explains tens of thousands of declines: the ordering, the cut at
+    the first non-positive contribution and the missing flags are worked out for all rows
+    in numpy, and Python only builds the (at most `limit`) items of each row. The result is
+    item for item what `top_reasons` gives for each row.
+    """
+    # Stable along each row: ties keep model feature order, as in `top_reasons`.
+    order = np.argsort(-contributions, axis=1, kind="stable")[:, :limit]
+    values = np.take_along_axis(contributions, order, axis=1)
+    # `top_reasons` stops at the first contribution that is not positive (NaN is not <= 0).
+    kept = np.cumprod(~(values <= 0), axis=1).sum(axis=1)
+    # Item labels by (feature index, missing): index 2 * feature + missing.
+    labels = []
+    for feature in model_features:
+        reason = feature_reason(feature)
+        labels += [(reason.code, feature, reason.text), (f"{reason.code}_MISSING", feature, reason.missing_text)]
+    keys = 2 * order + np.isnan(np.take_along_axis(model_inputs, order, axis=1))
+    explained = []
+    for row_keys, row_values, count in zip(keys.tolist(), _rounded(values).tolist(), kept.tolist(), strict=True):
+        items = []
+        for key, value in zip(row_keys[:count], row_values[:count], strict=True):
+            code, feature, text = labels[key]
+            items.append({"code": code, "feature": feature, "reason": text, "contribution": value})
+        explained.append(items)
+    return explained
+
+
+def _rounded(values: np.ndarray) -> np.ndarray:
+    """`round(value, 6)` of every value, to the last bit.
+
+    Python rounds the exact binary value to 6 decimals; `np.round` rounds `value * 1e6`,
+    whose own rounding error can move a value lying (almost) exactly halfway between two
+    6-decimal numbers to the other side. Away from halfway the two agree, because the
+    chosen integer divided by 1e6 is correctly rounded in both; the few values near
+    halfway (and any too large for the product to be exact) are rounded by Python.
+    """
+    scaled = values * 1e6
+    rounded = np.rint(scaled) / 1e6
+    with np.errstate(invalid="ignore"):
+        doubtful = (np.abs(np.abs(scaled - np.trunc(scaled)) - 0.5) < 1e-6) | ~(np.abs(scaled) < 2.0**40)
+    doubtful &= ~np.isnan(values)
+    for index in zip(*np.nonzero(doubtful), strict=True):
+        rounded[index] = round(float(values[index]), 6)
+    return rounded

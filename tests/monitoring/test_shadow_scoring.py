@@ -13,6 +13,8 @@ from governance.services import model_version_transition
 from monitoring.models import ChallengerScore, Comparison
 from monitoring.shadow import shadow_comparisons_schedule, shadow_scores_schedule
 from predictions.models import DecisionLog
+from predictions.reason_codes import top_reasons
+from predictions.risk_bands import risk_bands
 from tests.support import applications
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +67,34 @@ def test_a_version_out_of_shadow_is_not_scored(production_version, shadow, appro
     log_decisions(production_version, applications(20, seed=44), at=hour + timedelta(minutes=5))
     assert shadow_scores_schedule(now=hour + timedelta(hours=1, minutes=5)) == {}
     assert not ChallengerScore.objects.exists()
+
+
+def test_a_shadow_score_is_what_the_challenger_answers_the_application_alone(production_version, shadow, log_decisions):
+    """The batch path (re-encoded vectors, chunked scoring, batch reason codes) against the
+    challenger scoring each application by itself from its raw inputs, as the API would."""
+    hour = shadow.shadow_since.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    rows = log_decisions(production_version, applications(300, seed=45), at=hour + timedelta(minutes=3))
+    shadow_scores_schedule(now=hour + timedelta(hours=1, minutes=1))
+    scores = {s.decision_log_id: s for s in ChallengerScore.objects.filter(challenger=shadow)}
+    scorer = model_version_scorer(version=shadow)
+    declines = [row for row in rows if scores[row.pk].decision == "decline"]
+    approvals = [row for row in rows if scores[row.pk].decision == "approve"]
+    assert len(declines) >= 5 and len(approvals) >= 2
+    for row in declines[:5] + approvals[:2]:
+        matrix = scorer.encoder.model_matrix(scorer.encoder.encode_records([row.inputs]))
+        probability = scorer.probabilities(matrix)
+        declined = bool(probability[0] >= shadow.threshold)
+        expected = (
+            top_reasons(
+                model_features=scorer.model_features,
+                contributions=scorer.contributions(matrix)[0],
+                model_inputs=matrix[0],
+            )
+            if declined
+            else []
+        )
+        score = scores[row.pk]
+        assert score.probability == pytest.approx(float(probability[0]), rel=1e-12)
+        assert (score.decision == "decline") == declined
+        assert score.risk_band == risk_bands(probability)[0]
+        assert score.reason_codes == expected

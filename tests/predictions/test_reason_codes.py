@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from governance.selectors import model_version_scorer
-from predictions.reason_codes import MAX_REASONS, REASONS, top_reasons
+from predictions.reason_codes import MAX_REASONS, REASONS, top_reasons, top_reasons_batch
 
 from .support import BATCH_URL, PREDICT_URL, as_application, post_json
 
@@ -85,3 +85,23 @@ def test_every_model_feature_of_the_reference_pipeline_has_its_own_code(producti
     assert set(features) <= set(REASONS)
     codes = [REASONS[f].code for f in REASONS]
     assert len(codes) == len(set(codes))
+
+
+def test_batch_reasons_are_row_for_row_those_of_one_application():
+    rng = np.random.default_rng(7)
+    contributions = rng.normal(size=(300, len(FEATURES))).round(1)  # rounded: ties
+    contributions[:20] = -np.abs(contributions[:20])  # rows with no reason at all
+    contributions[20:40, 2] = 0.0
+    # Halfway between two 6-decimal numbers (as near as a float gets), and not: rounded as `round`.
+    contributions[40:80] = rng.integers(1, 10**6, size=(40, len(FEATURES))) / 1e6 + 5e-7
+    contributions[80:120] = rng.normal(size=(40, len(FEATURES)))
+    inputs = rng.normal(size=contributions.shape)
+    inputs[rng.random(size=inputs.shape) < 0.2] = np.nan
+    batch = top_reasons_batch(model_features=FEATURES, contributions=contributions, model_inputs=inputs)
+    single = [
+        top_reasons(model_features=FEATURES, contributions=c, model_inputs=x)
+        for c, x in zip(contributions, inputs, strict=True)
+    ]
+    assert batch == single
+    assert any(len(r) == MAX_REASONS for r in batch) and batch[:20] == [[]] * 20
+    assert any(r["code"].endswith("_MISSING") for reasons in batch for r in reasons)

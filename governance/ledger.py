@@ -205,6 +205,96 @@ def canonical_record(*, kind: str, record_id: RecordId, fields: Mapping[str, Any
 
 
 # ---------------------------------------------------------------------------------------
+# The same bytes, one column at a time (the sealing fast path)
+# ---------------------------------------------------------------------------------------
+# Sealing and verifying a million records cannot afford a dict, a key sort and a walk of
+# every value per record. A record kind's field set fixes each field's type, so each
+# field's canonical text can be produced by one function chosen once per column, and the
+# record assembled from a template holding the sorted keys. The result is byte for byte
+# `canonical_record` (tests/governance/test_sealing_fast_path.py checks every type).
+
+ValueText = Callable[[Any], str]
+
+
+def _or_null(encode: ValueText) -> ValueText:
+    def text(value: Any) -> str:
+        return "null" if value is None else encode(value)
+
+    return text
+
+
+def _float_text(value: float) -> str:
+    if value - value:  # NaN for NaN and the infinities, 0.0 for every finite float
+        raise CanonicalFormError(f"The value cannot be encoded canonically: the float {value!r} is not JSON.")
+    return float.__repr__(value)
+
+
+# Documents common enough to skip parsing (an empty list of reason codes).
+_JSON_CONSTANTS = {"[]": "[]", "{}": "{}", "null": "null", "true": "true", "false": "false"}
+
+
+def _json_text(document: str) -> str:
+    """A JSON document's canonical text (it was parsed from JSON: its keys are strings)."""
+    constant = _JSON_CONSTANTS.get(document)
+    if constant is not None:
+        return constant
+    try:
+        return _ENCODER.encode(json.loads(document))
+    except (ValueError, TypeError, OverflowError, RecursionError) as exc:
+        raise CanonicalFormError(f"The value cannot be encoded canonically: {exc}.") from exc
+
+
+_quoted_encode_basestring = json.encoder.encode_basestring  # C, as the encoder's for ensure_ascii=False
+
+# What each encoder takes: the column as the database driver returns it, with UUIDs,
+# JSON documents and binary values already turned into text (lowercase hyphenated,
+# the document, lowercase hex) by the query.
+_VALUE_TEXT: dict[str, ValueText] = {
+    "text": _quoted_encode_basestring,
+    "quoted": lambda value: f'"{value}"',  # UUID or hex text: nothing to escape
+    "int": int.__repr__,
+    "bool": lambda value: "true" if value else "false",
+    "float": _float_text,
+    "datetime": lambda value: f'"{_timestamp(value)}"',
+    "date": lambda value: f'"{value.isoformat()}"',
+    "json": _json_text,
+}
+VALUE_TYPES = frozenset(_VALUE_TEXT)
+
+
+def value_text(value_type: str, *, nullable: bool) -> ValueText:
+    """The canonical text of a column's values of this type (one of `VALUE_TYPES`);
+    a column that may be NULL also gives `null`."""
+    encode = _VALUE_TEXT[value_type]
+    return _or_null(encode) if nullable else encode
+
+
+def digest_text(encode: ValueText) -> ValueText:
+    """The text of `digest_of(value)` (a quoted hex digest), from the value's encoder."""
+
+    def text(value: Any) -> str:
+        return f'"{hashlib.sha256(encode(value).encode("utf-8")).hexdigest()}"'
+
+    return text
+
+
+def object_template(keys: Sequence[str]) -> tuple[str, list[int]]:
+    """A %-template of the canonical object with these (string) keys, and the order in
+    which to fill it: the keys' indices in sorted order."""
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    entries = ",".join(f"{_quoted_encode_basestring(keys[i]).replace('%', '%%')}:%s" for i in order)
+    return "{" + entries + "}", order
+
+
+def record_template(kind: str, keys: Sequence[str]) -> tuple[str, list[int]]:
+    """`object_template` of a record of `kind` with these field names: the template's
+    last slot is the id's text."""
+    _check_kind(kind)
+    fields, order = object_template(keys)
+    return f'{{"fields":{fields},"id":%s,"kind":"{kind}","v":{SERIALIZATION_VERSION}}}', order
+
+
+# ---------------------------------------------------------------------------------------
 # Merkle tree (RFC 6962 / RFC 9162 section 2.1)
 # ---------------------------------------------------------------------------------------
 

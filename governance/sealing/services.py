@@ -133,7 +133,7 @@ def _kind_seal(kind: Kind, signing_key: Ed25519PrivateKey) -> list[AuditBlock]:
     blocks: list[AuditBlock] = []
     with _kind_lock(kind.name):
         previous = AuditBlock.objects.filter(kind=kind.name).order_by("-number").first()
-        stream = records_stream(unsealed(kind).order_by("pk"), kind)
+        stream = records_stream(unsealed(kind).order_by("pk"), kind).rows
         while rows := list(islice(stream, MAX_BLOCK_RECORDS)):
             previous = _block_write(kind, rows, previous, signing_key)
             blocks.append(previous)

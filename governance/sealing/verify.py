@@ -18,11 +18,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 from django.db import connection, transaction
 
-from governance.ledger import SealedBlock, block_problems, digest_of, leaf_hash
+from governance.ledger import SealedBlock, block_problems, leaf_hash
 from governance.models import AuditBlock, AuditLeaf
 
 from .kinds import KINDS, Kind
-from .records import binary_order, records_stream, sealed_block, unsealed, with_text_id
+from .records import binary_order, records_stream, rows_stream, sealed_block, unsealed, with_text_id
 
 CHANGED, DELETED, FORGED, OUT_OF_ORDER = "changed", "deleted", "forged", "out of order"
 TAIL_TRUNCATED, BLOCK_EDITED, SIGNATURE_INVALID = "tail truncated", "block edited", "signature invalid"
@@ -88,11 +88,10 @@ class _KindCheck:
 
     def chain(self) -> None:
         """Each block against its stored leaves and the block before it."""
-        leaves = (
+        leaves = rows_stream(
             AuditLeaf.objects.filter(kind=self.kind.name)
             .order_by("block__number", "position")
             .values_list("block_id", "position", "leaf_hash")
-            .iterator(chunk_size=10_000)
         )
         leaf = next(leaves, None)
         previous: SealedBlock | None = None
@@ -116,12 +115,12 @@ class _KindCheck:
         """Records against their leaves; the kept digests against the data they keep."""
         kind, kept = self.kind, self.kind.kept_digest
         extra = (kept.column, *kept.data_fields, kept.cleared_at) if kept else ()
-        records = records_stream(with_text_id(kind).order_by(binary_order("_pk_text")), kind, *extra)
-        leaves = (
+        stream = records_stream(with_text_id(kind).order_by(binary_order("_pk_text")), kind, *extra)
+        records, data_digest = stream.rows, stream.data_digest
+        leaves = rows_stream(
             AuditLeaf.objects.filter(kind=kind.name)
             .order_by(binary_order("record_id"))
             .values_list("record_id", "leaf_hash", "block__number")
-            .iterator(chunk_size=10_000)
         )
         changed: list[_Changed] = []
         counts = {"records": 0, "unsealed": 0, "cleared_by_retention": 0}
@@ -147,7 +146,7 @@ class _KindCheck:
                 digest, data, cleared_at = record[3], record[4:-1], record[-1]
                 if all(value is None for value in data):
                     counts["cleared_by_retention"] += cleared_at is not None
-                elif digest_of(dict(zip(kept.data_fields, data, strict=True))) != digest:
+                elif data_digest(data) != digest:
                     self.add(
                         CHANGED,
                         f"Its {', '.join(kept.data_fields)} no longer match the kept digest {kept.column}.",
@@ -162,15 +161,17 @@ class _KindCheck:
         another changed record (two rows swapped contents); otherwise it was changed."""
         swapped: dict[Any, _Changed] = {}
         if 1 < len(changed) <= SWAP_CANDIDATES:
+            # Keyed by the pk's text: the records stream may hand it over as text.
             values = dict(
-                (row[0], row[1:])
+                (str(row[0]), row[1:])
                 for row in self.kind.model._default_manager.filter(pk__in=[item.pk for item in changed]).values_list(
                     "pk", *self.kind.record_fields
                 )
             )
             for item in changed:
+                held = values[str(item.pk)]
                 for other in changed:
-                    if other is not item and leaf_hash(self.kind.record(other.pk, values[item.pk])) == other.stored:
+                    if other is not item and leaf_hash(self.kind.record(other.pk, held)) == other.stored:
                         swapped[item.record_id] = other
                         break
         for item in changed:

@@ -1,0 +1,137 @@
+"""The sealing fast path (PostgreSQL: server-side cursor, column encoders, a per-kind
+template) builds byte for byte the records `canonical_record` builds, which is the
+documented format `docs/verify_proof.py` checks independently."""
+
+import json
+import uuid
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+from django.db import connection
+
+from governance.ledger import (
+    CanonicalFormError,
+    canonical_encode,
+    canonical_record,
+    digest_of,
+    digest_text,
+    record_template,
+    value_text,
+)
+from governance.sealing.kinds import KINDS, KINDS_BY_NAME
+from governance.sealing.records import _FastRecords, _orm_stream, records_stream, with_text_id
+from predictions.models import DecisionLog
+from tests.governance.audit_support import log_some_decisions
+
+UUID = uuid.UUID("0190f3a2-7b1c-7def-8a12-3456789abcde")
+FLOATS = [0.0, -0.0, 0.1, 2.0, 1e-07, 1e16, 1e22, -3.5e-310, 1.7976931348623157e308, 0.30000000000000004]
+TEXTS = ["", "plain", 'quote " and \\ backslash', "tab\tnew\nline\x01\x1f", "ünïcødé €", "emoji \U0001f600", "%s %%"]
+DATETIMES = [
+    datetime(2026, 1, 5, 8, 30, 1, 5, tzinfo=UTC),
+    datetime(2026, 1, 5, 8, 30, tzinfo=timezone(timedelta(hours=-5, minutes=-30))),
+    datetime(1, 1, 1, tzinfo=UTC),
+    datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+]
+DOCUMENTS = [
+    [],
+    {},
+    None,
+    [{"field": "debt_to_income", "contribution": 0.25}, {"z": [1, 2.5, None, True, "ü"], "a": {"y": 1, "b": 1e-07}}],
+    {"b": 1, "a": [], "ä": "x", "A": -0.0},
+    "a lone string",
+    12345678901234567890,
+]
+
+# (value type, the value as the driver hands it over, the value as the ORM does)
+CASES = (
+    [("text", text, text) for text in TEXTS]
+    + [("quoted", str(UUID), UUID), ("quoted", "00ff10", b"\x00\xff\x10")]
+    + [("int", n, n) for n in (0, -7, 2**70)]
+    + [("bool", flag, flag) for flag in (True, False)]
+    + [("float", number, number) for number in FLOATS]
+    + [("datetime", moment, moment) for moment in DATETIMES]
+    + [("date", day, day) for day in (date(2026, 2, 28), date(1, 1, 1))]
+    # The database's text of a JSON document is not canonical (spaces, its own key order).
+    + [("json", json.dumps(document, indent=1, sort_keys=False), document) for document in DOCUMENTS]
+)
+
+
+@pytest.mark.parametrize(("value_type", "raw", "value"), CASES)
+def test_each_column_encoder_writes_the_canonical_encoding_and_its_digest(value_type, raw, value):
+    for nullable in (False, True):
+        text = value_text(value_type, nullable=nullable)
+        assert text(raw).encode("utf-8") == canonical_encode(value)
+        assert json.loads(digest_text(text)(raw)) == digest_of(value)
+
+
+@pytest.mark.parametrize("value_type", ["text", "quoted", "int", "bool", "float", "datetime", "date", "json"])
+def test_a_nullable_column_writes_null_and_its_digest(value_type):
+    text = value_text(value_type, nullable=True)
+    assert text(None) == "null" == canonical_encode(None).decode()
+    assert json.loads(digest_text(text)(None)) == digest_of(None)
+
+
+@pytest.mark.parametrize("number", [float("nan"), float("inf"), float("-inf")])
+def test_nan_and_infinities_are_refused_as_canonical_record_refuses_them(number):
+    with pytest.raises(CanonicalFormError):
+        canonical_record(kind="decision", record_id=1, fields={"x": number})
+    with pytest.raises(CanonicalFormError):
+        value_text("float", nullable=False)(number)
+
+
+def test_a_record_from_the_template_is_the_canonical_record():
+    keys = ["zeta", "alpha", "probability_sha256", "probability", "a%b"]
+    texts = ["text", "json", "quoted", "float", "int"]
+    values = {"zeta": "ü", "alpha": {"b": [1.5]}, "probability_sha256": "ab" * 32, "probability": 0.25, "a%b": 3}
+    template, order = record_template("decision", keys)
+    for record_id, id_text in ((UUID, f'"{UUID}"'), (42, "42")):
+        raws = [json.dumps(values[k]) if text == "json" else values[k] for k, text in zip(keys, texts, strict=True)]
+        parts = [value_text(texts[i], nullable=False)(raws[i]) for i in order]
+        built = (template % (*parts, id_text)).encode("utf-8")
+        assert built == canonical_record(kind="decision", record_id=record_id, fields=values)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the fast path reads PostgreSQL")
+def test_every_kind_takes_the_fast_path_on_postgresql(db):
+    kept = KINDS_BY_NAME["decision"].kept_digest
+    assert all(_FastRecords.of(kind, kind.record_fields) is not None for kind in KINDS)
+    assert _FastRecords.of(KINDS_BY_NAME["decision"], [kept.column, *kept.data_fields, kept.cleared_at]) is not None
+
+
+def test_the_stream_builds_the_orm_paths_records_for_every_kind(production_version, log_decisions):
+    log_some_decisions(log_decisions, production_version, count=10)
+    decision = DecisionLog.objects.first()
+    # A decision with what the API never writes: no inputs, awkward text, nested JSON.
+    DecisionLog.objects.create(
+        request_id='req "ü" \\ %s',
+        client_id=decision.client_id,
+        model_version=production_version,
+        inputs=None,
+        features=None,
+        probability=1e-07,
+        decision="decline",
+        risk_band="B4",
+        reason_codes=[{"field": "ä", "contribution": -0.0, "nested": {"b": None, "a": [1, 2.5e300]}}],
+        latency_ms=0.1,
+        created_at=datetime(2026, 1, 5, 8, 30, 1, 5, tzinfo=UTC),
+    )
+    seen = set()
+    for kind in KINDS:
+        rows = with_text_id(kind).order_by("pk")
+        fast = [(str(row[0]), row[1], row[2]) for row in records_stream(rows, kind).rows]
+        orm = [(str(row[0]), row[1], row[2]) for row in _orm_stream(rows, kind)]
+        assert fast == orm, kind.name
+        if orm:
+            seen.add(kind.name)
+    assert {"decision", "outcome", "transition", "governance_event", "model_version_history"} <= seen
+
+
+def test_the_kept_digest_of_the_streamed_data_is_the_rows_inputs_sha256(production_version, log_decisions):
+    log_some_decisions(log_decisions, production_version, count=6)
+    kind = KINDS_BY_NAME["decision"]
+    kept = kind.kept_digest
+    stream = records_stream(with_text_id(kind).order_by("pk"), kind, kept.column, *kept.data_fields)
+    rows = list(stream.rows)
+    assert len(rows) == 6
+    for row in rows:
+        assert stream.data_digest(row[4:6]) == row[3]

@@ -24,15 +24,15 @@ import resource
 # Only to run this script's own measurement in a fresh process.
 import subprocess  # nosec B404
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import database  # noqa: E402
+from database import benchmark_database  # noqa: E402
 
 SEAL_SECONDS, VERIFY_SECONDS, TARGET_MB = 20.0, 40.0, 500
 DISTINCT = 5_000
@@ -44,12 +44,9 @@ def peak_rss_mb() -> float:
 
 
 def setup_django(key_dir: str) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loanportal.settings.test")  # DEBUG off: no query log
     os.environ["AUDIT_SIGNING_KEY"] = str(Path(key_dir) / "signing_key.pem")
     os.environ["AUDIT_CHECKPOINT_DIR"] = str(Path(key_dir) / "checkpoints")
-    import django
-
-    django.setup()
+    database.setup_django()
 
 
 def measure(step: str, key_dir: str) -> None:
@@ -150,14 +147,6 @@ def seed(rows: int) -> str:
         return cursor.fetchone()[0]
 
 
-def admin_connection(url: str) -> Any:
-    import psycopg2
-
-    connection = psycopg2.connect(urlunsplit(urlsplit(url)._replace(path="/postgres")))
-    connection.autocommit = True
-    return connection
-
-
 def child(step: str, key_dir: str) -> dict[str, Any]:
     # This interpreter, this file, fixed arguments.
     done = subprocess.run(  # nosec B603
@@ -178,33 +167,16 @@ def main() -> None:
         return
     if args.rows < DISTINCT or args.rows % DISTINCT:
         sys.exit(f"--rows must be a multiple of {DISTINCT:,}.")
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database that does not exist yet (the benchmark creates it).")
-    name = urlsplit(url).path.lstrip("/")
-    admin = admin_connection(url)
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone():
-            sys.exit(f"Database {name!r} exists; the benchmark only uses a database it creates (and drops).")
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    keys = tempfile.TemporaryDirectory(prefix="audit-bench-")
-    try:
-        setup_django(keys.name)
+    with benchmark_database(keep=args.keep, scratch_prefix="audit-bench-") as scratch:
+        setup_django(scratch)
         from django.db import connections
 
         started = time.perf_counter()
         size = seed(args.rows)
         connections.close_all()
         print(f"seeded    {args.rows:,} decisions ({size} on disk) in {time.perf_counter() - started:.0f} s")
-        seal = child("seal", keys.name)
-        verify = child("verify", keys.name)
-    finally:
-        keys.cleanup()
-        if not args.keep:
-            with admin.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+        seal = child("seal", scratch)
+        verify = child("verify", scratch)
     scale = 1_000_000 / args.rows
     print(
         f"seal      {seal['seconds']:6.2f} s  peak RSS {seal['peak_mb']:4.0f} MB  {seal['records']:,} records, "

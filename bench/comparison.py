@@ -24,7 +24,6 @@ shadow scoring runs once (a second run of the hour finds everything answered).
 
 import argparse
 import json
-import os
 
 # Only to run this script's own measurement in a fresh process (bandit B404).
 import subprocess  # nosec B404
@@ -34,9 +33,9 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import cast
-from urllib.parse import urlsplit
 
-from drift import DAY_START, admin_connection, peak_rss_mb, rss_mb, seed, setup_django
+from database import benchmark_database, setup_django
+from drift import DAY_START, peak_rss_mb, rss_mb, seed
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -180,19 +179,7 @@ def main() -> None:
         kind, champion, challenger, k = args.measure
         measure(kind, int(champion), int(challenger), int(k))
         return
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database that does not exist yet (the benchmark creates it).")
-    name = urlsplit(url).path.lstrip("/")
-    admin = admin_connection(url)
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone():
-            sys.exit(f"Database {name!r} exists; the benchmark only uses a database it creates (and drops).")
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    artifacts = tempfile.TemporaryDirectory(prefix="comparison-bench-models-")
-    os.environ["MODEL_ARTIFACT_DIR"] = artifacts.name
-    try:
+    with benchmark_database(keep=args.keep, scratch_prefix="comparison-bench-"):
         setup_django()
         from django.db import connections
 
@@ -203,12 +190,6 @@ def main() -> None:
         connections.close_all()
         replays = [child("replay", champion, challenger, k) for k in range(MEASUREMENTS)]
         shadow = child("shadow", champion, challenger, 0)
-    finally:
-        artifacts.cleanup()
-        if not args.keep:
-            with admin.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
     for k, r in enumerate(replays, 1):
         print(

@@ -28,7 +28,6 @@ covering the same rows; the worst is held against the targets.
 
 import argparse
 import json
-import os
 import resource
 
 # Only to run this script's own measurement in a fresh process (bandit B404).
@@ -38,11 +37,10 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from database import benchmark_database, setup_django  # noqa: E402
 
 TARGET_SECONDS, TARGET_MB = 3.0, 500
 EVIDENTLY_SECONDS, EVIDENTLY_MB = 34, 2100
@@ -63,13 +61,6 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loanportal.settings.test")  # DEBUG off: no query log
-    import django
-
-    django.setup()
-
-
 def measure(run_id: int) -> None:
     """Child process: execute one run and print what it cost."""
     setup_django()
@@ -84,15 +75,6 @@ def measure(run_id: int) -> None:
             {"seconds": seconds, "peak_mb": peak_rss_mb(), "before_mb": before, "status": run.status, "rows": run.rows}
         )
     )
-
-
-def admin_connection(url: str) -> Any:
-    import psycopg2
-
-    parts = urlsplit(url)
-    connection = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
-    connection.autocommit = True
-    return connection
 
 
 def seed(rows: int) -> tuple[int, str]:
@@ -177,19 +159,7 @@ def main() -> None:
 
     if args.rows < DISTINCT_APPLICATIONS or args.rows % DISTINCT_APPLICATIONS:
         sys.exit(f"--rows must be a multiple of {DISTINCT_APPLICATIONS:,}.")
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database that does not exist yet (the benchmark creates it).")
-    name = urlsplit(url).path.lstrip("/")
-    admin = admin_connection(url)
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone():
-            sys.exit(f"Database {name!r} exists; the benchmark only uses a database it creates (and drops).")
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    artifacts = tempfile.TemporaryDirectory(prefix="drift-bench-models-")
-    os.environ["MODEL_ARTIFACT_DIR"] = artifacts.name
-    try:
+    with benchmark_database(keep=args.keep, scratch_prefix="drift-bench-"):
         setup_django()
         from django.db import connections
 
@@ -217,12 +187,6 @@ def main() -> None:
             )
             results.append(json.loads(child.stdout.strip().splitlines()[-1]))
         connections.close_all()
-    finally:
-        artifacts.cleanup()
-        if not args.keep:
-            with admin.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
     for k, r in enumerate(results, 1):
         print(

@@ -21,21 +21,19 @@ rendered before it is compared).
 
 import argparse
 import json
-import os
 
 # Only to run this script's own measurement in a fresh process (bandit B404).
 import subprocess  # nosec B404
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench import drift  # noqa: E402
+from bench import database, drift  # noqa: E402
+from bench.database import benchmark_database  # noqa: E402
 
 TARGET_SECONDS, TARGET_MB = 10.0, 800
 MEASUREMENTS = 3
@@ -43,7 +41,7 @@ MEASUREMENTS = 3
 
 def measure(version_id: int, month: str) -> None:
     """Child process: generate the month's monitoring report and print what it cost."""
-    drift.setup_django()
+    database.setup_django()
     from governance.reports.services import report_generate
 
     before = drift.rss_mb()
@@ -88,24 +86,12 @@ def main() -> None:
 
     if args.rows < drift.DISTINCT_APPLICATIONS or args.rows % drift.DISTINCT_APPLICATIONS:
         sys.exit(f"--rows must be a multiple of {drift.DISTINCT_APPLICATIONS:,}.")
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database that does not exist yet (the benchmark creates it).")
-    name = urlsplit(url).path.lstrip("/")
-    admin = drift.admin_connection(url)
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone():
-            sys.exit(f"Database {name!r} exists; the benchmark only uses a database it creates (and drops).")
-        cursor.execute(f'CREATE DATABASE "{name}"')
     # The month in progress: the version goes to production now, so this is its month.
     now = datetime.now(UTC)
     drift.DAY_START = datetime(now.year, now.month, 1, tzinfo=UTC)
     month = f"{now:%Y-%m}"
-    artifacts = tempfile.TemporaryDirectory(prefix="reports-bench-models-")
-    os.environ["MODEL_ARTIFACT_DIR"] = artifacts.name
-    try:
-        drift.setup_django()
+    with benchmark_database(keep=args.keep, scratch_prefix="reports-bench-"):
+        database.setup_django()
         from django.db import connections
 
         from governance.models import ModelVersion
@@ -138,12 +124,6 @@ def main() -> None:
             )
             results.append(json.loads(child.stdout.strip().splitlines()[-1]))
         connections.close_all()
-    finally:
-        artifacts.cleanup()
-        if not args.keep:
-            with admin.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
 
     for k, r in enumerate(results, 1):
         print(

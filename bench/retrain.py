@@ -31,27 +31,19 @@ import resource
 # Only to run manage.py and this script's own measurement in fresh processes (bandit B404).
 import subprocess  # nosec B404
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from database import benchmark_database, setup_django  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "loan_default.csv"
 RETRAIN_SECONDS, RETRAIN_MB, TRAIN_SECONDS = 180, 3000, 60
 DISTINCT_APPLICATIONS = 20_000
 LOG_START = datetime(2026, 3, 1, tzinfo=UTC)
-
-
-def setup_django() -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "loanportal.settings.test")  # DEBUG off: no query log
-    import django
-
-    django.setup()
 
 
 def measure() -> None:
@@ -80,15 +72,6 @@ def measure() -> None:
             }
         )
     )
-
-
-def admin_connection(url: str) -> Any:
-    import psycopg2
-
-    parts = urlsplit(url)
-    connection = psycopg2.connect(urlunsplit(parts._replace(path="/postgres")))
-    connection.autocommit = True
-    return connection
 
 
 def train_and_promote(data: str) -> tuple[int, float]:
@@ -189,19 +172,7 @@ def main() -> None:
         sys.exit(f"--decisions must be a multiple of {DISTINCT_APPLICATIONS:,}.")
     if not Path(args.data).is_file():
         sys.exit(f"{args.data}: no such file (the shared Loan Default CSV).")
-    url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        sys.exit("Set DATABASE_URL to a PostgreSQL database that does not exist yet (the benchmark creates it).")
-    name = urlsplit(url).path.lstrip("/")
-    admin = admin_connection(url)
-    with admin.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone():
-            sys.exit(f"Database {name!r} exists; the benchmark only uses a database it creates (and drops).")
-        cursor.execute(f'CREATE DATABASE "{name}"')
-    artifacts = tempfile.TemporaryDirectory(prefix="retrain-bench-models-")
-    os.environ["MODEL_ARTIFACT_DIR"] = artifacts.name
-    try:
+    with benchmark_database(keep=args.keep, scratch_prefix="retrain-bench-"):
         setup_django()
         from django.core.management import call_command
         from django.db import connections
@@ -218,12 +189,6 @@ def main() -> None:
             [sys.executable, __file__, "--measure"], capture_output=True, text=True, check=True, env=os.environ
         )
         result = json.loads(child.stdout.strip().splitlines()[-1])
-    finally:
-        artifacts.cleanup()
-        if not args.keep:
-            with admin.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
     report(result)
 
 

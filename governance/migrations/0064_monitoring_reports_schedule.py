@@ -1,28 +1,17 @@
-"""The monthly monitoring reports' schedule row (as `0062_review_due_schedule`)."""
+"""The monthly monitoring reports' schedule row."""
 
 from django.db import migrations
 
-NAME = "Governance: monitoring reports, monthly"
-# On the 1st, for the month just ended, after the night's monitoring jobs (01:05-02:30).
-MINUTE, HOUR, DAY = "0", "4", "1"
+from loanportal.beat_schedule import BeatRow, beat_rows_operation
 
-
-def create_schedule(apps, schema_editor):
-    CrontabSchedule = apps.get_model("django_celery_beat", "CrontabSchedule")
-    PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    crontab, _ = CrontabSchedule.objects.get_or_create(
-        minute=MINUTE, hour=HOUR, day_of_week="*", day_of_month=DAY, month_of_year="*", timezone="UTC"
-    )
-    PeriodicTask.objects.get_or_create(
-        name=NAME,
-        defaults={"task": "governance.monitoring_reports", "kwargs": "{}", "crontab": crontab, "enabled": True},
-    )
-
-
-def remove_schedule(apps, schema_editor):
-    apps.get_model("django_celery_beat", "PeriodicTask").objects.filter(name=NAME).delete()
+ROWS = [
+    # On the 1st, for the month just ended, after the night's monitoring jobs (01:05-02:30).
+    BeatRow(
+        "Governance: monitoring reports, monthly", "governance.monitoring_reports", minute="0", hour="4", day_of_month="1"
+    ),
+]
 
 
 class Migration(migrations.Migration):
     dependencies = [("governance", "0063_reports"), ("django_celery_beat", "0019_alter_periodictasks_options")]
-    operations = [migrations.RunPython(create_schedule, remove_schedule)]
+    operations = [beat_rows_operation(*ROWS)]

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import train_test_split
 
-from ..ml.dataset import Dataset, DatasetError, file_sha256
-from ..ml.fields import APPLICATION_FIELDS, CATEGORICAL_FIELDS, CSV_COLUMN_RENAMES, NUMERIC_FIELDS, TARGET
+from ..ml.dataset import Dataset, load_dataset
+from ..ml.fields import APPLICATION_FIELDS, NUMERIC_FIELDS, TARGET
 
 DecisionRow = tuple[dict[str, Any] | None, datetime, bool]
 
@@ -223,39 +223,6 @@ def table_sha256(frame: pd.DataFrame) -> str:
 
 
 def read_labelled_file(path: str | Path) -> Dataset:
-    """A labelled CSV given to a manual run: exactly the application fields and `Status`
-    (the CSV's spelling of a column is accepted), numbers in the number columns, 0 or 1
-    in `Status`. Raises `DatasetError` naming the problem."""
-    path = Path(path)
-    try:
-        frame = pd.read_csv(
-            path,
-            na_values=["NA", ""],
-            keep_default_na=False,
-            dtype={name: "string" for name in (*CATEGORICAL_FIELDS, *CSV_COLUMN_RENAMES)},
-        ).rename(columns=CSV_COLUMN_RENAMES)
-    except FileNotFoundError as exc:
-        raise DatasetError(f"{path}: no such file") from exc
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DatasetError(f"{path}: not a readable CSV file ({type(exc).__name__})") from exc
-    expected = [*APPLICATION_FIELDS, TARGET]
-    missing = [c for c in expected if c not in frame.columns]
-    extra = [str(c) for c in frame.columns if c not in expected]
-    if missing or extra:
-        problems = ([f"missing columns {', '.join(missing)}"] if missing else []) + (
-            [f"unexpected columns {', '.join(extra)}"] if extra else []
-        )
-        raise DatasetError(f"{path}: {'; '.join(problems)}")
-    frame = frame[expected].copy()
-    for name in NUMERIC_FIELDS:
-        numbers = pd.to_numeric(frame[name], errors="coerce")
-        bad = numbers.isna() & frame[name].notna()
-        if bad.any():
-            row = int(np.flatnonzero(bad.to_numpy())[0]) + 2  # the header is line 1
-            raise DatasetError(f"{path}: column {name} has a value that is not a number on line {row}")
-        frame[name] = numbers.astype("float64")
-    status = pd.to_numeric(frame[TARGET], errors="coerce")
-    if status.isna().any() or not status.isin([0, 1]).all():
-        raise DatasetError(f"{path}: column {TARGET} must be 0 or 1 in every row")
-    frame[TARGET] = status.astype("int8")
-    return Dataset(frame=frame.reset_index(drop=True), sha256=file_sha256(path), path=str(path))
+    """A labelled CSV given to a manual run: exactly the application fields and `Status`.
+    One class alone is not refused here: the assembled table is judged as a whole."""
+    return load_dataset(path, exact_columns=True, both_classes=False)

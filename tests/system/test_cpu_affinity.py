@@ -44,6 +44,10 @@ def test_each_worker_runs_on_a_cpu_of_its_own_and_a_replacement_takes_the_freed_
         log=server,
     )
     (replacement,) = set(workers_of(arbiter)) - set(pinned)
+    # The worker pins itself in gunicorn's post_fork hook, a moment after it appears.
+    wait_for(
+        lambda: len(cpus_of([replacement])[replacement]) == 1, timeout=10, what="the replacement pinned", log=server
+    )
     assert cpus_of([replacement])[replacement] == [freed]
 
     answer = request(port, "POST", PREDICT, token=client_token, body=valid_applications[0])

@@ -141,6 +141,8 @@ def check_the_other_examples(checkout: Path, venv: Path, port: int, address: str
     printed = subprocess.run(  # nosec B603 B607
         ["bash", "-c", one_liner.group(1).replace(".venv/", f"{venv}/", 1)],
         cwd=checkout,
+        # The newcomer's shell, as `make run` had: no DATABASE_URL of the test run's own.
+        env={name: os.environ[name] for name in SHELL_VARIABLES if name in os.environ},
         capture_output=True,
         text=True,
         timeout=120,

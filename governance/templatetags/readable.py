@@ -1,18 +1,25 @@
 """`readable`: a stored value (JSON fields, findings' evidence, waivers, history diffs) as a
 person reads it: mappings as lists of "key: value", lists of mappings as tables, lists of
-plain values comma-separated, numbers to 4 significant digits with the full value in a
-tooltip. Never a Python repr."""
+plain values comma-separated, numbers to 4 significant digits and times (also ISO-8601
+strings in JSON) to the second in UTC, the full value in a tooltip. Never a Python repr."""
 
+import re
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from governance.ml.schema import decimals_needed
+
 register = template.Library()
 DIGITS = 4
 NONE = format_html("<em>{}</em>", "none")
+# A time stored in JSON (waivers' `at`, a run's first and last decision): ISO 8601 with a zone.
+ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})")
 
 
 def _number(value: float) -> SafeString:
@@ -22,9 +29,21 @@ def _number(value: float) -> SafeString:
     return format_html('<span title="{}">{}</span>', repr(value), shown)
 
 
+def _moment(value: datetime) -> SafeString:
+    if value.tzinfo is None:
+        return format_html("{}", value.isoformat(sep=" ", timespec="seconds"))
+    return format_html(
+        '<span title="{}">{}</span>', value.isoformat(), value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    )
+
+
 def _render(value: Any) -> SafeString:
     if value is None:
         return NONE
+    if isinstance(value, datetime):
+        return _moment(value)
+    if isinstance(value, str) and ISO_MOMENT.fullmatch(value):
+        return _moment(datetime.fromisoformat(value))
     if isinstance(value, bool):
         return format_html("{}", "yes" if value else "no")
     if isinstance(value, float):
@@ -66,3 +85,17 @@ def four_digits(value: float | None) -> SafeString:
     if value is None:
         return format_html("{}", "")
     return format_html('<span title="{}">{}</span>', repr(value), f"{value:.4f}")
+
+
+@register.filter
+def training_range(field: Mapping[str, Any]) -> SafeString:
+    """A numeric field's training range to the decimals of its data (the schema's `decimals`;
+    for a schema recorded before it had them, the decimals of the two ends), the full values
+    in a tooltip."""
+    low, high = float(field["min"]), float(field["max"])
+    decimals = field.get("decimals")
+    if decimals is None:
+        decimals = decimals_needed(np.array([low, high]))
+    return format_html(
+        '<span title="{} .. {}">{} .. {}</span>', repr(low), repr(high), f"{low:.{decimals}f}", f"{high:.{decimals}f}"
+    )

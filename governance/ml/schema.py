@@ -68,6 +68,17 @@ def decimals_needed(values: np.ndarray) -> int:
     return MAX_DECIMALS
 
 
+def training_range_shown(field: Mapping[str, Any]) -> tuple[str, str]:
+    """A numeric field's training range as people read it: both ends to the decimals of the
+    training data (the schema's `decimals`; for a schema recorded before it had them, the
+    decimals of the two ends themselves)."""
+    low, high = float(field["min"]), float(field["max"])
+    decimals = field.get("decimals")
+    if decimals is None:
+        decimals = decimals_needed(np.array([low, high]))
+    return f"{low:.{decimals}f}", f"{high:.{decimals}f}"
+
+
 def accepted_range(field: Mapping[str, Any], tolerance: float) -> tuple[float, float]:
     """The numeric range validation accepts: the training range widened by the tolerance."""
     slack = (field["max"] - field["min"]) * tolerance

@@ -8,12 +8,11 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-import numpy as np
 from django import template
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from governance.ml.schema import decimals_needed
+from governance.ml.schema import training_range_shown
 
 register = template.Library()
 DIGITS = 4
@@ -89,13 +88,7 @@ def four_digits(value: float | None) -> SafeString:
 
 @register.filter
 def training_range(field: Mapping[str, Any]) -> SafeString:
-    """A numeric field's training range to the decimals of its data (the schema's `decimals`;
-    for a schema recorded before it had them, the decimals of the two ends), the full values
-    in a tooltip."""
-    low, high = float(field["min"]), float(field["max"])
-    decimals = field.get("decimals")
-    if decimals is None:
-        decimals = decimals_needed(np.array([low, high]))
-    return format_html(
-        '<span title="{} .. {}">{} .. {}</span>', repr(low), repr(high), f"{low:.{decimals}f}", f"{high:.{decimals}f}"
-    )
+    """A numeric field's training range to the decimals of its data, the full values in a tooltip."""
+    low, high = training_range_shown(field)
+    full = f"{float(field['min'])!r} .. {float(field['max'])!r}"
+    return format_html('<span title="{}">{} .. {}</span>', full, low, high)

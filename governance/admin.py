@@ -499,10 +499,10 @@ class RetrainingRunAdmin(PortalAdmin):
         "requested_by",
         "request_id",
         "data_file",
-        "evidence",
-        "data_summary",
+        "evidence_shown",
+        "data_summary_shown",
         "leaderboard_table",
-        "comparison",
+        "comparison_shown",
         "created_at",
         "started_at",
         "finished_at",
@@ -528,6 +528,18 @@ class RetrainingRunAdmin(PortalAdmin):
     def leaderboard_table(self, run: RetrainingRun) -> str:
         return leaderboard_html(run.leaderboard)
 
+    @admin.display(description="evidence")
+    def evidence_shown(self, run: RetrainingRun) -> str:
+        return readable(run.evidence)
+
+    @admin.display(description="data summary")
+    def data_summary_shown(self, run: RetrainingRun) -> str:
+        return readable(run.data_summary)
+
+    @admin.display(description="comparison")
+    def comparison_shown(self, run: RetrainingRun) -> str:
+        return readable(run.comparison)
+
 
 def leaderboard_html(leaderboard: list[dict[str, Any]]) -> str:
     """The candidates of a search as a table (the run page and the model card show it)."""
@@ -551,7 +563,7 @@ def leaderboard_html(leaderboard: list[dict[str, Any]]) -> str:
                 f"{row['cv_roc_auc_std']:.4f}",
                 f"{row['holdout_roc_auc']:.4f}",
                 f"{row['training_seconds']:.1f}",
-                ", ".join(f"{k}={v}" for k, v in sorted(row["params"].items())),
+                readable(dict(sorted(row["params"].items()))),
             )
             for row in leaderboard
         ),

@@ -204,7 +204,7 @@ class IncidentAdmin(PortalAdmin):
 
 class DriftResultInline(admin.TabularInline):
     model = DriftResult
-    fields = ("subject", "psi", "band", "significant", "p_value")
+    fields = ("subject", "psi_shown", "band", "significant", "p_value_shown")
     readonly_fields = fields
     extra = 0
     can_delete = False
@@ -217,6 +217,14 @@ class DriftResultInline(admin.TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
+
+    @admin.display(description="PSI")
+    def psi_shown(self, result: DriftResult) -> str:
+        return readable(result.psi)
+
+    @admin.display(description="p-value")
+    def p_value_shown(self, result: DriftResult) -> str:
+        return readable(result.p_value)
 
 
 @admin.register(MonitoringRun)

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from governance.sealing.kinds import KINDS_BY_NAME
 from governance.sealing.selectors import audit_seal_status
-from governance.templatetags.readable import readable
+from governance.templatetags.readable import four_digits, readable
 from loanportal.admin import DateRangeFilter, PortalAdmin, can_use_admin, streaming_csv_response
 from loanportal.roles import READ_ALL_DECISIONS
 
@@ -63,7 +63,7 @@ class DecisionLogAdmin(DecisionAuditAdmin):
     list_display = (
         "created_at",
         "decision",
-        "probability",
+        "probability_shown",
         "risk_band",
         "model_version",
         "client",
@@ -88,11 +88,11 @@ class DecisionLogAdmin(DecisionAuditAdmin):
         "request_id",
         "client",
         "model_version",
-        "probability",
+        "probability_shown",
         "decision",
         "risk_band",
         "reason_codes_shown",
-        "latency_ms",
+        "latency_shown",
         "inputs_shown",
         "inputs_removed_at",
         "demo",
@@ -103,6 +103,14 @@ class DecisionLogAdmin(DecisionAuditAdmin):
     @admin.display(description="Sealed audit")
     def sealed(self, decision: DecisionLog) -> str:
         return audit_seal_status(kind=KINDS_BY_NAME["decision"], pk=decision.pk)
+
+    @admin.display(description="probability of default", ordering="probability")
+    def probability_shown(self, decision: DecisionLog) -> str:
+        return four_digits(decision.probability)
+
+    @admin.display(description="latency")
+    def latency_shown(self, decision: DecisionLog) -> str:
+        return f"{decision.latency_ms:.1f} ms"
 
     @admin.display(description="reason codes")
     def reason_codes_shown(self, decision: DecisionLog) -> str:

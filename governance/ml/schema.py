@@ -22,6 +22,9 @@ from .fields import APPLICATION_FIELDS, DERIVED_FEATURES, NUMERIC_FIELDS
 # in training (e.g. Credit_Score seen 500..900 accepts 460..940); see README "Validation".
 RANGE_TOLERANCE = 0.10
 UNSEEN_CATEGORY = -1.0
+# A training range is shown to the decimals its data has, at most 4 (the digits every number
+# a person reads in the portal gets): the real file's LTV has 9, a computed ratio a float's 16.
+MAX_DECIMALS = 4
 
 
 def schema_from_frame(frame: pd.DataFrame, *, protected_attributes: Iterable[str]) -> dict[str, Any]:
@@ -38,7 +41,10 @@ def schema_from_frame(frame: pd.DataFrame, *, protected_attributes: Iterable[str
             "missing_rate": round(missing_rate, 6),
         }
         if name in NUMERIC_FIELDS:
-            entry.update(type="number", min=float(column.min()), max=float(column.max()))
+            values = pd.to_numeric(column).to_numpy(dtype=np.float64, na_value=np.nan)
+            entry.update(
+                type="number", min=float(column.min()), max=float(column.max()), decimals=decimals_needed(values)
+            )
         else:
             entry.update(type="category", categories=sorted(str(v) for v in column.dropna().unique()))
         fields.append(entry)
@@ -49,6 +55,28 @@ def schema_from_frame(frame: pd.DataFrame, *, protected_attributes: Iterable[str
         "model_features": model_features,
         "range_tolerance": RANGE_TOLERANCE,
     }
+
+
+def decimals_needed(values: np.ndarray) -> int:
+    """The fewest decimals, up to MAX_DECIMALS, that write every value exactly (missing ones
+    aside): 0 for whole numbers such as amounts in dollars or a term in months."""
+    present = values[~np.isnan(values)]
+    for decimals in range(MAX_DECIMALS):
+        # Relative tolerance: 98.72881356 is not exactly representable, its 8-decimal rounding is as close.
+        if np.allclose(np.round(present, decimals), present, rtol=1e-12, atol=0.0):
+            return decimals
+    return MAX_DECIMALS
+
+
+def training_range_shown(field: Mapping[str, Any]) -> tuple[str, str]:
+    """A numeric field's training range as people read it: both ends to the decimals of the
+    training data (the schema's `decimals`; for a schema recorded before it had them, the
+    decimals of the two ends themselves)."""
+    low, high = float(field["min"]), float(field["max"])
+    decimals = field.get("decimals")
+    if decimals is None:
+        decimals = decimals_needed(np.array([low, high]))
+    return f"{low:.{decimals}f}", f"{high:.{decimals}f}"
 
 
 def accepted_range(field: Mapping[str, Any], tolerance: float) -> tuple[float, float]:

@@ -20,6 +20,7 @@ from monitoring.selectors import monitoring_policy
 from monitoring.windows import Window
 from predictions.models import Decision, DecisionLog
 
+from ..ml.schema import training_range_shown
 from ..models import Action, ModelVersion, PeriodicReview, RetrainingRun, ReviewPolicy, Transition, VersionState
 from ..review_dates import add_months, days_overdue
 
@@ -177,7 +178,7 @@ def feature_schema_section(version: ModelVersion) -> list[dict[str, Any]]:
             "role": f["role"],
             "type": f["type"],
             "missing_rate": f["missing_rate"],
-            "range": f"{f['min']:g} to {f['max']:g}" if f["type"] == "number" else ", ".join(f["categories"]),
+            "range": " to ".join(training_range_shown(f)) if f["type"] == "number" else ", ".join(f["categories"]),
         }
         for f in version.feature_schema["fields"]
     ]

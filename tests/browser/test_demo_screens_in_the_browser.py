@@ -58,3 +58,12 @@ def test_the_demo_fills_the_monitoring_page_and_the_incident_queue(page, demo, s
         assert fits_the_screen(page), url
     page.goto(f"/admin/governance/modelversion/{demo.pk}/change/")
     assert fits_the_screen(page)
+    page.screenshot(path=str(screenshot_dir / "model-card.png"))
+    # The numbers a reviewer reads: holdout metrics and the training ranges, rounded.
+    credit = next(f for f in demo.feature_schema["fields"] if f["name"] == "Credit_Score")
+    schema = page.locator("#card-schema")
+    assert schema.get_by_text(f"{credit['min']:.0f} .. {credit['max']:.0f}").count() == 1
+    assert page.locator("#card-metrics").get_by_text(f"{demo.threshold:.4f}").get_attribute("title") == repr(
+        demo.threshold
+    )
+    schema.screenshot(path=str(screenshot_dir / "model-card-schema.png"))

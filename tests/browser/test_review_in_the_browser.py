@@ -38,9 +38,7 @@ def press(page, action: str, comment: str, waivers: dict[str, str] | None = None
     page.wait_for_load_state()
 
 
-def test_validator_waives_and_validates_approver_promotes_compliance_exports(
-    page, people, draft_version, take_to, screenshot_dir
-):
+def test_validator_waives_and_validates_approver_promotes_compliance_exports(page, people, draft_version, take_to):
     version = take_to(draft_version, "submitted")
     high = [f["id"] for f in version.findings if f["severity"] == "high"]
 
@@ -59,7 +57,6 @@ def test_validator_waives_and_validates_approver_promotes_compliance_exports(
     press(page, "approve", "Fit for purpose")
     press(page, "promote", "Go live")
     assert page.locator("h1 .state").inner_text() == "Production"
-    page.screenshot(path=str(screenshot_dir / "model-card.png"), full_page=False)
     assert ModelVersion.objects.get(pk=version.pk).state == VersionState.PRODUCTION
 
     log_in(page, "cora", PASSWORD)

@@ -1,9 +1,15 @@
 """The model card in the admin: what reviewers see and the workflow buttons they may press."""
 
+import csv
+import re
+
+import numpy as np
 import pytest
 from django.urls import reverse
 
-from governance.models import Transition, VersionState
+from governance.ml.schema import decimals_needed
+from governance.models import ThresholdPolicy, Transition, VersionState
+from governance.templatetags.readable import readable
 from loanportal.roles import Role
 from tests.support import waive_all_high
 
@@ -116,3 +122,64 @@ def test_nobody_can_edit_or_delete_audit_records_in_the_admin(client, draft_vers
         ).status_code
         == 403
     )
+
+
+def csv_decimals(path, column: str) -> int:
+    """The decimals the training file writes a column with, read from its text (at most 4,
+    the portal's reading precision): an independent count of what the card should show."""
+    with open(path, newline="") as handle:
+        values = [row[column] for row in csv.DictReader(handle) if row[column] not in ("", "NA")]
+    return min(4, max(len(value.partition(".")[2].rstrip("0")) for value in values))
+
+
+def test_the_training_ranges_show_the_decimals_of_the_training_data(client, draft_version, validator, demo_csv):
+    client.force_login(validator)
+    page = client.get(card_url(draft_version)).content.decode()
+    decimals = {}
+    for field in draft_version.feature_schema["fields"]:
+        if field["type"] != "number":
+            continue
+        decimals[field["name"]] = places = csv_decimals(demo_csv, field["name"])
+        low, high = field["min"], field["max"]
+        assert f'<span title="{low!r} .. {high!r}">{low:.{places}f} .. {high:.{places}f}</span>' in page, field
+    # The demo file has both kinds: whole dollars, scores and months, and a computed ratio.
+    assert decimals == {n: 4 if n == "LTV" else 0 for n in decimals}
+    credit = next(f for f in draft_version.feature_schema["fields"] if f["name"] == "Credit_Score")
+    assert f">{credit['min']:.0f} .. {credit['max']:.0f}</span>" in page
+
+
+def test_a_schema_recorded_without_decimals_shows_the_decimals_of_its_ends(
+    client, register_version, training_result, validator
+):
+    fields = [{k: v for k, v in f.items() if k != "decimals"} for f in training_result.feature_schema["fields"]]
+    term = next(f for f in fields if f["name"] == "term")
+    term.update(min=96.0, max=360.0)
+    ratio = next(f for f in fields if f["name"] == "LTV")
+    ratio.update(min=0.5, max=98.125)
+    version = register_version(feature_schema={**training_result.feature_schema, "fields": fields})
+    client.force_login(validator)
+    page = client.get(card_url(version)).content.decode()
+    assert '<span title="96.0 .. 360.0">96 .. 360</span>' in page
+    assert '<span title="0.5 .. 98.125">0.500 .. 98.125</span>' in page
+
+
+def test_decimals_needed_counts_the_decimals_that_write_every_value():
+    assert decimals_needed(np.array([360.0, 96.0, np.nan])) == 0
+    assert decimals_needed(np.array([1.25, 3.0])) == 2
+    assert decimals_needed(np.array([98.72881356, 1.5])) == 4  # the real file's LTV: 8 decimals, shown 4
+    assert decimals_needed(np.array([0.1 + 0.2])) == 1  # float noise is not precision
+
+
+def test_the_fixed_threshold_and_the_parameters_are_readable(client, draft_version, validator):
+    model = draft_version.registered_model
+    model.threshold_policy, model.fixed_threshold = ThresholdPolicy.FIXED, 0.123456789
+    model.save()
+    client.force_login(validator)
+    page = client.get(card_url(draft_version)).content.decode()
+    assert '(<span title="0.123456789">0.1235</span>)' in page
+    draft_version.refresh_from_db()  # the parameters in the order the database keeps them
+    params = draft_version.experiment["model"]["params"]
+    shown = ", ".join(f"{name} {readable(value)}" for name, value in params.items())
+    assert f"<tr><th>Parameters</th><td>{shown}</td></tr>" in page
+    assert any(isinstance(value, bool) for value in params.values())  # shown yes/no, never True
+    assert not re.search(r"Parameters</th><td>[^<]*\b(True|False)\b", page)

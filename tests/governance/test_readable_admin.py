@@ -2,6 +2,7 @@
 a tooltip, times marked UTC, ISO date filters, refusal reasons in the transitions list."""
 
 import re
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from django.urls import reverse
@@ -33,6 +34,14 @@ def test_readable_renders_mappings_lists_and_numbers_for_people():
         == '<ul class="readable"><li><strong>note</strong>: &lt;script&gt;</li></ul>'
     )
     assert str(four_digits(0.38919362497958687)) == '<span title="0.38919362497958687">0.3892</span>'
+    # Times, as datetimes or as the ISO strings JSON keeps them, to the second in UTC.
+    at = "2026-12-03T11:59:51.855165+00:00"
+    assert str(readable({"at": at})) == (
+        f'<ul class="readable"><li><strong>at</strong>: <span title="{at}">2026-12-03 11:59:51 UTC</span></li></ul>'
+    )
+    moment = datetime(2026, 12, 3, 12, 59, 51, 884663, tzinfo=timezone(timedelta(hours=1)))
+    assert str(readable(moment)) == ('<span title="2026-12-03T12:59:51.884663+01:00">2026-12-03 11:59:51 UTC</span>')
+    assert str(readable("2026-12-03")) == "2026-12-03"  # a date is not a time
 
 
 def test_the_model_card_shows_evidence_waivers_and_history_without_python_reprs(
@@ -118,6 +127,7 @@ def test_decisions_runs_events_and_incidents_show_no_raw_json(
         "event": reverse("admin:governance_governanceevent_change", args=[event.pk]),
         "incident": reverse("admin:monitoring_incident_change", args=[Incident.objects.first().pk]),
     }
+    shown = {}
     for name, url in pages.items():
         response = client.get(url)
         assert response.status_code == 200, name
@@ -125,3 +135,9 @@ def test_decisions_runs_events_and_incidents_show_no_raw_json(
         assert RAW_JSON.findall(page) == [], name
         assert PYTHON_REPR.findall(page) == [], name
         assert '<ul class="readable">' in page or '<table class="readable">' in page, name
+        shown[name] = page
+    decision = DecisionLog.objects.first()
+    assert str(four_digits(decision.probability)) in shown["decision"]
+    assert f"{decision.latency_ms:.1f} ms" in shown["decision"]
+    drift = MonitoringRun.objects.get().drift_results.order_by("p_value").first()
+    assert str(readable(drift.psi)) in shown["run"] and str(readable(drift.p_value)) in shown["run"]

@@ -100,6 +100,8 @@ def test_validation_report_shows_the_versions_auc_approver_and_reviews(
     assert squeezed("First annual review.") in text
     assert production_version.training_data["sha256"] in text
     assert f"TP{production_version.metrics['confusion_matrix']['tp']}" in text
+    value = next(f for f in production_version.feature_schema["fields"] if f["name"] == "property_value")
+    assert squeezed(f"{value['min']:.0f} to {value['max']:.0f}") in text  # whole dollars, not 1.6508e+07
     assert report.sha256 == hashlib.sha256(bytes(report.content)).hexdigest()
 
 

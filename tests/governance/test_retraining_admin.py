@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from governance.models import RetrainingPolicy, RetrainingRun, RetrainingTrigger
 from governance.retraining.service import retraining_check, retraining_run_execute
+from governance.templatetags.readable import readable
 from monitoring import rules
 from monitoring.incidents import incident_raise
 from tests.governance.retraining_support import log_labelled, quick_policy
@@ -66,6 +67,9 @@ def test_runs_are_read_only_and_filter_by_model_trigger_and_state(client, finish
     winner = run.leaderboard[0]
     assert f"<td>{winner['cv_roc_auc_mean']:.4f}</td>" in page.content.decode()
     assert 'name="_save"' not in page.content.decode()
+    # Evidence, data summary, comparison and parameters as lists people read, not JSON or reprs.
+    assert "{&quot;" not in page.content.decode() and "=True" not in page.content.decode()
+    assert str(readable(run.comparison["p_value"])) in page.content.decode()
     posted = client.post(reverse("admin:governance_retrainingrun_change", args=[run.pk]), {"reason": "x"})
     assert posted.status_code == 403
     assert RetrainingRun.objects.get(pk=run.pk).reason == run.reason

@@ -1,6 +1,8 @@
 """The README's quick start as a newcomer follows it: `make run` on a fresh checkout with
 nothing configured (SQLite, no Redis), then the README's curl example with the token
-`make run` printed, which must answer what the README shows, and Ctrl-C stops it all.
+`make run` printed, which must answer what the README shows, the other examples (token
+one-liner, validation, the training, evaluation and retention commands) as printed, and
+Ctrl-C stops it all.
 
 The checkout is a copy of the tracked files in a temporary folder, so the test's database,
 model artifacts and broker files never meet the developer's; it uses the virtualenv the
@@ -155,6 +157,63 @@ def check_the_other_examples(checkout: Path, venv: Path, port: int, address: str
     )
     version = curl(validate.replace("http://127.0.0.1:8000/", address), "", VALIDATOR_TOKEN=tokens["validator"])
     assert (version["version"], version["state"]) == (2, "validated"), version
+
+    check_the_command_examples(checkout, venv)
+
+
+def readme_commands(after: str) -> list[str]:
+    """The `python manage.py` lines of the first sh block after `after`, continuation lines
+    joined and optional `[...]` parts left out."""
+    block = readme_block("sh", after).replace("\\\n", " ")
+    lines = [re.sub(r"\s*\[[^\]]*\]", "", line).strip() for line in block.splitlines()]
+    return [line for line in lines if line.startswith("python manage.py ")]
+
+
+def digits_as_n(text: str) -> str:
+    """A line's shape: every number replaced, so timings and scores may differ."""
+    return re.sub(r"\d+(?:\.\d+)?", "N", text)
+
+
+def check_the_command_examples(checkout: Path, venv: Path) -> None:
+    """The training and retention command examples, as printed, in the newcomer's shell on
+    the database `make run` filled; their output against the README's."""
+    shell = {name: os.environ[name] for name in SHELL_VARIABLES if name in os.environ}
+
+    def start(line: str) -> subprocess.Popen[str]:
+        command = line.replace("python manage.py ", f"{venv}/bin/python manage.py ", 1)
+        return subprocess.Popen(  # nosec B603 B607
+            ["bash", "-c", command], cwd=checkout, env=shell, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+    def output(process: subprocess.Popen[str]) -> str:
+        out, err = process.communicate(timeout=300)
+        assert process.returncode == 0, (process.args, err)
+        return out
+
+    generate, train, evaluate = readme_commands("## Models: training, artifacts, validation")
+    (retention,) = [line for line in readme_commands("for operations scripts:") if "apply_retention" in line]
+    assert output(start(generate)).startswith("Wrote 20000 synthetic applications to var/demo.csv")
+    # Training takes the longest; the examples that do not need its version run meanwhile.
+    training = start(train)
+    evaluated, retained = json.loads(output(start(evaluate))), json.loads(output(start(retention)))
+    trained = output(training).splitlines()
+
+    documented = readme_block("text", "registers version 5").splitlines()
+    assert trained[0].startswith("Registered loan-default v5 as version id 5 (draft), threshold 0.")
+    assert [digits_as_n(line) for line in trained[:3]] == [digits_as_n(line) for line in documented[:3]]
+    assert trained[3].startswith("Candidates (3-fold CV on the training part;")
+    assert "Validation findings:" in trained and any(line.startswith("  [high] ") for line in trained)
+
+    expected = json.loads(readme_block("json", "as one\nJSON object:"))
+    assert evaluated.keys() == expected.keys()
+    # The demo's production version on the same generated file: the same figures.
+    assert evaluated == {k: pytest.approx(v, abs=1e-6) if isinstance(v, float) else v for k, v in expected.items()}
+
+    expected = json.loads(readme_block("json", "`python manage.py apply_retention` prints that event"))
+    assert retained.keys() == expected.keys()
+    assert (retained["retention_days"], retained["decisions_cleared"]) == (760, 0)
+    assert digits_as_n(retained["summary"]) == digits_as_n(expected["summary"])
+    assert datetime.fromisoformat(retained["cutoff"])
 
 
 def stop_like_ctrl_c(portal: Process) -> bool:

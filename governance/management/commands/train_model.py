@@ -67,7 +67,8 @@ def describe_version(version: ModelVersion) -> str:
         f"Holdout ({m['n_rows']} rows): ROC-AUC {m['roc_auc']:.4f}  Gini {m['gini']:.4f}  KS {m['ks']:.4f}  "
         f"Brier {m['brier']:.4f}  log loss {m['log_loss']:.4f}",
         f"  at the threshold: precision {m['precision']:.4f}  recall {m['recall']:.4f}  F1 {m['f1']:.4f}  "
-        f"accuracy {m['accuracy']:.4f}  confusion {m['confusion_matrix']}",
+        f"accuracy {m['accuracy']:.4f}  confusion "
+        + "  ".join(f"{cell.upper()} {m['confusion_matrix'][cell]}" for cell in ("tn", "fp", "fn", "tp")),
         *_search_lines(version.experiment),
         "Validation findings:",
         *(f"  [{f['severity']}] {f['id']}: {f['message']}" for f in version.findings),

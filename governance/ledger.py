@@ -234,13 +234,33 @@ def _float_text(value: float) -> str:
 _JSON_CONSTANTS = {"[]": "[]", "{}": "{}", "null": "null", "true": "true", "false": "false"}
 
 
+# `json.loads` and `_ENCODER.encode` without their per-call set-up (a regular expression
+# for the whitespace around the document, a new C encoder per call): the same C scanner
+# and C encoder, built once, with _ENCODER's options. For documents as PostgreSQL writes
+# them, which neither start nor end with whitespace; any other goes through `json.loads`.
+_scan_document = json.scanner.make_scanner(json.JSONDecoder())
+_encode_document = (
+    json.encoder.c_make_encoder(None, _scalar, json.encoder.encode_basestring, None, ":", ",", True, False, False)
+    if json.encoder.c_make_encoder is not None
+    else None
+)
+
+
 def _json_text(document: str) -> str:
     """A JSON document's canonical text (it was parsed from JSON: its keys are strings)."""
     constant = _JSON_CONSTANTS.get(document)
     if constant is not None:
         return constant
     try:
-        return _ENCODER.encode(json.loads(document))
+        try:
+            value, end = _scan_document(document, 0)
+        except StopIteration:
+            end = -1
+        if end != len(document):
+            value = json.loads(document)  # whitespace around it, or not JSON: its own error
+        if _encode_document is None:
+            return _ENCODER.encode(value)
+        return "".join(_encode_document(value, 0))
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise CanonicalFormError(f"The value cannot be encoded canonically: {exc}.") from exc
 

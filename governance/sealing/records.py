@@ -2,6 +2,8 @@
 records, stored blocks as `SealedBlock`s."""
 
 import hashlib
+import queue
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -65,18 +67,63 @@ def binary_order(expression: str) -> Collate:
     return Collate(expression, "C" if connection.vendor == "postgresql" else "BINARY")
 
 
-def rows_stream(queryset: QuerySet[Any]) -> Iterator[tuple[Any, ...]]:
+def rows_stream(queryset: QuerySet[Any], *, read_ahead: bool = False) -> Iterator[tuple[Any, ...]]:
     """The rows of a `values_list` queryset. On PostgreSQL its SQL runs on a server-side
     cursor and the rows are the driver's, without Django's per-value converters: the
-    caller selects columns that need none (text casts, numbers, times, bytes)."""
+    caller selects columns that need none (text casts, numbers, times, bytes).
+
+    `read_ahead` fetches the next batch while the caller works on this one, for a reader
+    that sends no other statement on the connection until the stream ends (verifying)."""
     if connection.vendor != "postgresql":
         yield from queryset.iterator(chunk_size=CHUNK)
         return
     sql, params = queryset.query.sql_with_params()
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
-        while rows := cursor.fetchmany(CHUNK):
+        batches = _batches_read_ahead(cursor) if read_ahead else iter(lambda: cursor.fetchmany(CHUNK), [])
+        for rows in batches:
             yield from rows
+
+
+def _batches_read_ahead(cursor: Any) -> Iterator[list[tuple[Any, ...]]]:
+    """The cursor's batches, the next one fetched in a thread meanwhile: PostgreSQL
+    computes and sends it while Python works (the driver waits for the server without
+    holding the GIL). The thread has stopped before this generator ends, however it ends,
+    so the cursor can be closed."""
+    batches: queue.Queue[list[tuple[Any, ...]] | BaseException] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand_over(item: list[tuple[Any, ...]] | BaseException) -> None:
+        while not stop.is_set():
+            try:
+                batches.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def fetch() -> None:
+        try:
+            while not stop.is_set():
+                rows = cursor.fetchmany(CHUNK)
+                hand_over(rows)
+                if not rows:
+                    return
+        except BaseException as exc:  # handed to the reader, which raises it
+            hand_over(exc)
+
+    thread = threading.Thread(target=fetch, name="audit-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = batches.get()
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 # How a column of each field type is selected on the fast path (text for the types whose
@@ -253,9 +300,9 @@ class _FastRecords:
             tuple(column[1] for column in extras if column),
         )
 
-    def rows(self, queryset: QuerySet[Any]) -> Iterator[tuple[Any, ...]]:
+    def rows(self, queryset: QuerySet[Any], *, read_ahead: bool) -> Iterator[tuple[Any, ...]]:
         selected = {f"_audit_{index}": column for index, column in enumerate(self.columns + self.extra_columns)}
-        return rows_stream(queryset.annotate(**selected).values_list("_pk_text", *selected))
+        return rows_stream(queryset.annotate(**selected).values_list("_pk_text", *selected), read_ahead=read_ahead)
 
 
 def _kept_digest_text(kind: Kind, texts: Sequence[ValueText]) -> Callable[[Sequence[Any]], str]:
@@ -274,10 +321,12 @@ def _kept_digest_text(kind: Kind, texts: Sequence[ValueText]) -> Callable[[Seque
     return digest
 
 
-def _fast_stream(kind: Kind, fast: _FastRecords, queryset: QuerySet[Any]) -> Iterator[tuple[Any, ...]]:
+def _fast_stream(
+    kind: Kind, fast: _FastRecords, queryset: QuerySet[Any], *, read_ahead: bool
+) -> Iterator[tuple[Any, ...]]:
     stop = 1 + len(fast.columns)
     encoders = [(1 + index, encode) for index, encode in fast.encoders]
-    for row in fast.rows(queryset):
+    for row in fast.rows(queryset, read_ahead=read_ahead):
         parts = list(row[:stop])
         for index, encode in encoders:
             parts[index] = encode(parts[index])
@@ -302,7 +351,7 @@ class RecordStream:
     data_digest: Callable[[Sequence[Any]], str]
 
 
-def records_stream(queryset: QuerySet[Any], kind: Kind, *extra: str) -> RecordStream:
+def records_stream(queryset: QuerySet[Any], kind: Kind, *extra: str, read_ahead: bool = False) -> RecordStream:
     """The canonical record of each row of `queryset`, with the values of `extra`.
 
     On PostgreSQL the rows come from a server-side cursor without the ORM's conversions,
@@ -311,14 +360,14 @@ def records_stream(queryset: QuerySet[Any], kind: Kind, *extra: str) -> RecordSt
     same bytes as `Kind.record` builds through `canonical_record`. Elsewhere, or for a
     field type the fast path does not know, through `Kind.record`. The pk comes as the
     database's text on the fast path, as the ORM's value otherwise: `Kind.record_id`
-    takes either."""
+    takes either. `read_ahead` as for `rows_stream`."""
     kept = kind.kept_digest
     data_fields = kept.data_fields if kept else ()
     fast = _FastRecords.of(kind, extra) if connection.vendor == "postgresql" else None
     if fast is not None:
         data_at = [extra.index(name) for name in data_fields if name in extra]
         digest = _kept_digest_text(kind, [fast.extra_texts[i] for i in data_at]) if kept and data_at else _no_digest
-        return RecordStream(_fast_stream(kind, fast, queryset), digest)
+        return RecordStream(_fast_stream(kind, fast, queryset, read_ahead=read_ahead), digest)
     return RecordStream(
         _orm_stream(queryset, kind, *extra), lambda data: digest_of(dict(zip(data_fields, data, strict=True)))
     )

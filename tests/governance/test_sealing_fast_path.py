@@ -218,3 +218,14 @@ def test_a_decision_dated_outside_the_canonical_years_is_refused_not_sealed(prod
     kind = KINDS_BY_NAME["decision"]
     with pytest.raises(CanonicalFormError, match="no canonical encoding"):
         list(records_stream(with_text_id(kind).order_by("pk"), kind).rows)
+
+
+@pytest.mark.parametrize("document", [' {"b": 1, "a": [2.5]} ', '\n[1, {"y": null, "x": "ü"}]\t', " 7"])
+def test_a_json_document_with_whitespace_around_it_writes_its_canonical_encoding(document):
+    assert value_text("json", nullable=False)(document).encode() == canonical_encode(json.loads(document))
+
+
+@pytest.mark.parametrize("document", ['{"a": 1} x', "", "tru", "[1e400]", '{"a": NaN}', "[1,]"])
+def test_a_json_document_that_is_not_canonical_json_is_refused(document):
+    with pytest.raises(CanonicalFormError):
+        value_text("json", nullable=False)(document)

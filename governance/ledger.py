@@ -29,6 +29,7 @@ key, all 64 hex digits.
 
 import hashlib
 import json
+import json.scanner as json_scanner
 import os
 import re
 import uuid
@@ -238,10 +239,12 @@ _JSON_CONSTANTS = {"[]": "[]", "{}": "{}", "null": "null", "true": "true", "fals
 # for the whitespace around the document, a new C encoder per call): the same C scanner
 # and C encoder, built once, with _ENCODER's options. For documents as PostgreSQL writes
 # them, which neither start nor end with whitespace; any other goes through `json.loads`.
-_scan_document = json.scanner.make_scanner(json.JSONDecoder())
+_make_scanner: Any = json_scanner.make_scanner  # typeshed types its argument as the scanner class itself
+_scan_document = _make_scanner(json.JSONDecoder())
+_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)  # None without the C module; untyped
 _encode_document = (
-    json.encoder.c_make_encoder(None, _scalar, json.encoder.encode_basestring, None, ":", ",", True, False, False)
-    if json.encoder.c_make_encoder is not None
+    _c_make_encoder(None, _scalar, json.encoder.encode_basestring, None, ":", ",", True, False, False)
+    if _c_make_encoder is not None
     else None
 )
 

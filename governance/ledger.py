@@ -29,6 +29,7 @@ key, all 64 hex digits.
 
 import hashlib
 import json
+import json.scanner as json_scanner
 import os
 import re
 import uuid
@@ -209,8 +210,9 @@ def canonical_record(*, kind: str, record_id: RecordId, fields: Mapping[str, Any
 # ---------------------------------------------------------------------------------------
 # Sealing and verifying a million records cannot afford a dict, a key sort and a walk of
 # every value per record. A record kind's field set fixes each field's type, so each
-# field's canonical text can be produced by one function chosen once per column, and the
-# record assembled from a template holding the sorted keys. The result is byte for byte
+# field's canonical text can be produced by one function chosen once per column (or, on
+# PostgreSQL, by the query: governance.sealing.records), and the record assembled from the
+# text around the values, which holds the sorted keys. The result is byte for byte
 # `canonical_record` (tests/governance/test_sealing_fast_path.py checks every type).
 
 ValueText = Callable[[Any], str]
@@ -233,13 +235,35 @@ def _float_text(value: float) -> str:
 _JSON_CONSTANTS = {"[]": "[]", "{}": "{}", "null": "null", "true": "true", "false": "false"}
 
 
+# `json.loads` and `_ENCODER.encode` without their per-call set-up (a regular expression
+# for the whitespace around the document, a new C encoder per call): the same C scanner
+# and C encoder, built once, with _ENCODER's options. For documents as PostgreSQL writes
+# them, which neither start nor end with whitespace; any other goes through `json.loads`.
+_make_scanner: Any = json_scanner.make_scanner  # typeshed types its argument as the scanner class itself
+_scan_document = _make_scanner(json.JSONDecoder())
+_c_make_encoder: Any = getattr(json.encoder, "c_make_encoder", None)  # None without the C module; untyped
+_encode_document = (
+    _c_make_encoder(None, _scalar, json.encoder.encode_basestring, None, ":", ",", True, False, False)
+    if _c_make_encoder is not None
+    else None
+)
+
+
 def _json_text(document: str) -> str:
     """A JSON document's canonical text (it was parsed from JSON: its keys are strings)."""
     constant = _JSON_CONSTANTS.get(document)
     if constant is not None:
         return constant
     try:
-        return _ENCODER.encode(json.loads(document))
+        try:
+            value, end = _scan_document(document, 0)
+        except StopIteration:
+            end = -1
+        if end != len(document):
+            value = json.loads(document)  # whitespace around it, or not JSON: its own error
+        if _encode_document is None:
+            return _ENCODER.encode(value)
+        return "".join(_encode_document(value, 0))
     except (ValueError, TypeError, OverflowError, RecursionError) as exc:
         raise CanonicalFormError(f"The value cannot be encoded canonically: {exc}.") from exc
 
@@ -278,20 +302,23 @@ def digest_text(encode: ValueText) -> ValueText:
     return text
 
 
-def object_template(keys: Sequence[str]) -> tuple[str, list[int]]:
-    """A %-template of the canonical object with these (string) keys, and the order in
-    which to fill it: the keys' indices in sorted order."""
+def object_pieces(keys: Sequence[str]) -> tuple[list[str], list[int]]:
+    """The canonical object with these (string) keys as the text around its values, and
+    the order of the values: the keys' indices in sorted order. The object is
+    `pieces[0] + value[order[0]] + pieces[1] + ... + value[order[-1]] + pieces[-1]`."""
     order = sorted(range(len(keys)), key=keys.__getitem__)
-    entries = ",".join(f"{_quoted_encode_basestring(keys[i]).replace('%', '%%')}:%s" for i in order)
-    return "{" + entries + "}", order
+    pieces = [f"{',' if n else '{'}{_quoted_encode_basestring(keys[i])}:" for n, i in enumerate(order)]
+    return (pieces + ["}"]) if keys else ["{}"], order
 
 
-def record_template(kind: str, keys: Sequence[str]) -> tuple[str, list[int]]:
-    """`object_template` of a record of `kind` with these field names: the template's
-    last slot is the id's text."""
+def record_pieces(kind: str, keys: Sequence[str]) -> tuple[list[str], list[int]]:
+    """`object_pieces` of a record of `kind` with these field names, with one more value
+    after the fields: the id's text."""
     _check_kind(kind)
-    fields, order = object_template(keys)
-    return f'{{"fields":{fields},"id":%s,"kind":"{kind}","v":{SERIALIZATION_VERSION}}}', order
+    pieces, order = object_pieces(keys)
+    pieces[0] = '{"fields":' + pieces[0]
+    pieces[-1] += ',"id":'
+    return [*pieces, f',"kind":"{kind}","v":{SERIALIZATION_VERSION}}}'], order
 
 
 # ---------------------------------------------------------------------------------------

@@ -2,6 +2,8 @@
 records, stored blocks as `SealedBlock`s."""
 
 import hashlib
+import queue
+import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,12 +14,13 @@ from django.db.models.functions import Cast, Collate
 
 from governance.ledger import (
     BlockHead,
+    CanonicalFormError,
     SealedBlock,
     ValueText,
     digest_of,
     digest_text,
-    object_template,
-    record_template,
+    object_pieces,
+    record_pieces,
     value_text,
 )
 from governance.models import AuditBlock, AuditLeaf
@@ -64,18 +67,63 @@ def binary_order(expression: str) -> Collate:
     return Collate(expression, "C" if connection.vendor == "postgresql" else "BINARY")
 
 
-def rows_stream(queryset: QuerySet[Any]) -> Iterator[tuple[Any, ...]]:
+def rows_stream(queryset: QuerySet[Any], *, read_ahead: bool = False) -> Iterator[tuple[Any, ...]]:
     """The rows of a `values_list` queryset. On PostgreSQL its SQL runs on a server-side
     cursor and the rows are the driver's, without Django's per-value converters: the
-    caller selects columns that need none (text casts, numbers, times, bytes)."""
+    caller selects columns that need none (text casts, numbers, times, bytes).
+
+    `read_ahead` fetches the next batch while the caller works on this one, for a reader
+    that sends no other statement on the connection until the stream ends (verifying)."""
     if connection.vendor != "postgresql":
         yield from queryset.iterator(chunk_size=CHUNK)
         return
     sql, params = queryset.query.sql_with_params()
     with connection.chunked_cursor() as cursor:
         cursor.execute(sql, params)
-        while rows := cursor.fetchmany(CHUNK):
+        batches = _batches_read_ahead(cursor) if read_ahead else iter(lambda: cursor.fetchmany(CHUNK), [])
+        for rows in batches:
             yield from rows
+
+
+def _batches_read_ahead(cursor: Any) -> Iterator[list[tuple[Any, ...]]]:
+    """The cursor's batches, the next one fetched in a thread meanwhile: PostgreSQL
+    computes and sends it while Python works (the driver waits for the server without
+    holding the GIL). The thread has stopped before this generator ends, however it ends,
+    so the cursor can be closed."""
+    batches: queue.Queue[list[tuple[Any, ...]] | BaseException] = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def hand_over(item: list[tuple[Any, ...]] | BaseException) -> None:
+        while not stop.is_set():
+            try:
+                batches.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def fetch() -> None:
+        try:
+            while not stop.is_set():
+                rows = cursor.fetchmany(CHUNK)
+                hand_over(rows)
+                if not rows:
+                    return
+        except BaseException as exc:  # handed to the reader, which raises it
+            hand_over(exc)
+
+    thread = threading.Thread(target=fetch, name="audit-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item = batches.get()
+            if isinstance(item, BaseException):
+                raise item
+            if not item:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 # How a column of each field type is selected on the fast path (text for the types whose
@@ -96,23 +144,63 @@ _INT_TYPES = frozenset(
 )
 _DIRECT = {"BooleanField": "bool", "FloatField": "float", "DateTimeField": "datetime", "DateField": "date"}
 
+# The canonical text of a value, written by PostgreSQL, for the value types whose canonical
+# form is the database's own text output (at most quoted, or escaped as JSON's strings are:
+# to_json escapes ", \ and the control characters exactly as the canonical encoder does).
+# Times outside the years 1 to 9999 (and infinity) give NULL, which the record refuses,
+# as the driver refuses to read them. Floats (PostgreSQL writes 1 where the canonical form
+# has 1.0) and JSON documents (jsonb's own key order and spacing) stay with Python.
+_COLUMN = "%(expressions)s"
+SQL_TEXT = {
+    "text": f"to_json({_COLUMN})::text",
+    "uuid": f"'\"' || ({_COLUMN})::text || '\"'",
+    "hex": f"'\"' || encode({_COLUMN}, 'hex') || '\"'",
+    "int": f"({_COLUMN})::text",
+    "bool": f"CASE WHEN {_COLUMN} THEN 'true' WHEN NOT {_COLUMN} THEN 'false' END",
+    "datetime": (
+        f"CASE WHEN {_COLUMN} >= '0001-01-01 00:00:00+00'::timestamptz "
+        f"AND {_COLUMN} < '10000-01-01 00:00:00+00'::timestamptz "
+        f"THEN '\"' || to_char({_COLUMN} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') || '\"' END"
+    ),
+    "date": (
+        f"CASE WHEN {_COLUMN} BETWEEN '0001-01-01'::date AND '9999-12-31'::date "
+        f"THEN '\"' || to_char({_COLUMN}, 'YYYY-MM-DD') || '\"' END"
+    ),
+}
+
+
+def sql_text(value_type: str, column: Any, *, nullable: bool) -> Func:
+    """`column`'s canonical text as PostgreSQL writes it (`SQL_TEXT`); `null` for NULL
+    when the column may hold it."""
+    template = SQL_TEXT[value_type]
+    if nullable:
+        template = f"CASE WHEN {_COLUMN} IS NULL THEN 'null' ELSE {template} END"
+    return Func(column, template=template, output_field=TextField())
+
+
+def _field(kind: Kind, name: str) -> tuple[Any, str]:
+    """The field `name` of the kind's model, and the internal type of what it stores (a
+    foreign key stores its target's type)."""
+    field: Any = kind.model._meta.get_field(name)
+    target = field
+    while target.is_relation:
+        target = target.target_field
+    return field, target.get_internal_type()
+
 
 def _column(kind: Kind, name: str) -> tuple[Any, ValueText] | None:
-    """(select expression, its canonical text) for one field, or None for a field the
-    fast path does not know (then the kind is read through the ORM)."""
-    field: Any = kind.model._meta.get_field(name)
-    column = _column_of(field, name)
+    """(select expression, its canonical text in Python) for one field, or None for a
+    field the fast path does not know (then the kind is read through the ORM)."""
+    field, internal = _field(kind, name)
+    column = _column_of(field, internal, name)
     return None if column is None else (column[0], value_text(column[1], nullable=field.null))
 
 
-def _column_of(field: Any, name: str) -> tuple[Any, str] | None:
-    while field.is_relation:
-        field = field.target_field
-    internal = field.get_internal_type()
+def _column_of(field: Any, internal: str, name: str) -> tuple[Any, str] | None:
     if internal == "JSONField":
         plain = field.decoder is None
         return (Cast(name, TextField()), "json") if plain else None
-    if hasattr(field, "from_db_value"):  # a custom field with its own conversion
+    if _custom(field):
         return None
     if internal == "UUIDField":
         return Cast(name, TextField()), "quoted"
@@ -127,57 +215,131 @@ def _column_of(field: Any, name: str) -> tuple[Any, str] | None:
     return None
 
 
+def _custom(field: Any) -> bool:
+    """A custom field with its own conversion from the database (a foreign key's is its
+    target's)."""
+    while field.is_relation:
+        field = field.target_field
+    return hasattr(field, "from_db_value")
+
+
+def _sql_type(field: Any, internal: str) -> str | None:
+    """The `SQL_TEXT` type of a field whose canonical text PostgreSQL writes, else None."""
+    if _custom(field):
+        return None
+    if internal == "UUIDField":
+        return "uuid"
+    if internal == "BinaryField":
+        return "hex"
+    if internal in _TEXT_TYPES:
+        return "text"
+    if internal in _INT_TYPES:
+        return "int"
+    return {"BooleanField": "bool", "DateTimeField": "datetime", "DateField": "date"}.get(internal)
+
+
+def _joined(parts: Sequence[Any]) -> Any:
+    """The SQL concatenation of text expressions (`||`: NULL if any part is NULL, where
+    CONCAT would skip it)."""
+    if len(parts) == 1:
+        return parts[0]
+    return Func(*parts, template="(%(expressions)s)", arg_joiner=" || ", output_field=TextField())
+
+
 @dataclass(frozen=True)
 class _FastRecords:
-    """A kind's canonical records built column by column from a template (PostgreSQL)."""
+    """A kind's canonical records as PostgreSQL writes most of them (PostgreSQL).
+
+    A record is selected as texts alternating with the values only Python encodes (floats,
+    JSON documents, digests): `text, value, text, ..., text`, the texts holding the keys,
+    the punctuation and the canonical text of every other field and of the id. `encoders`
+    are (position among those columns, canonical text) of the values; the extra columns
+    follow, encoded by `extra_texts`."""
 
     kind: Kind
     columns: tuple[Any, ...]
-    texts: tuple[ValueText, ...]
+    encoders: tuple[tuple[int, ValueText], ...]
+    extra_columns: tuple[Any, ...]
+    extra_texts: tuple[ValueText, ...]
 
     @classmethod
-    def of(cls, kind: Kind, names: Sequence[str]) -> "_FastRecords | None":
-        columns = [_column(kind, name) for name in names]
-        if any(column is None for column in columns):
+    def of(cls, kind: Kind, extra: Sequence[str] = ()) -> "_FastRecords | None":
+        names = [*kind.fields, *(f"{name}_sha256" for name in kind.digests)]
+        pieces, order = record_pieces(kind.name, names)
+        columns: list[Any] = []
+        encoders: list[tuple[int, ValueText]] = []
+        text: list[Any] = [Value(pieces[0], output_field=TextField())]
+        for piece, index in zip(pieces[1:], [*order, None], strict=True):
+            if index is None:  # the id
+                text.append(sql_text("uuid" if kind.uuid_ids else "int", F("pk"), nullable=False))
+            else:
+                name = kind.record_fields[index]
+                field, internal = _field(kind, name)
+                sql_type = _sql_type(field, internal) if index < len(kind.fields) else None
+                if sql_type is not None:
+                    text.append(sql_text(sql_type, F(name), nullable=field.null))
+                else:
+                    column = _column(kind, name)
+                    if column is None:
+                        return None
+                    encoder = column[1] if index < len(kind.fields) else digest_text(column[1])
+                    columns.append(_joined(text))
+                    encoders.append((len(columns), encoder))
+                    columns.append(column[0])
+                    text = []
+            text.append(Value(piece, output_field=TextField()))
+        columns.append(_joined(text))
+        extras = [_column(kind, name) for name in extra]
+        if any(column is None for column in extras):
             return None
         return cls(
             kind,
-            tuple(column[0] for column in columns if column),
-            tuple(column[1] for column in columns if column),
+            tuple(columns),
+            tuple(encoders),
+            tuple(column[0] for column in extras if column),
+            tuple(column[1] for column in extras if column),
         )
 
-    def rows(self, queryset: QuerySet[Any]) -> Iterator[tuple[Any, ...]]:
-        selected = {f"_audit_{index}": column for index, column in enumerate(self.columns)}
-        return rows_stream(queryset.annotate(**selected).values_list("_pk_text", *selected))
+    def rows(self, queryset: QuerySet[Any], *, read_ahead: bool) -> Iterator[tuple[Any, ...]]:
+        selected = {f"_audit_{index}": column for index, column in enumerate(self.columns + self.extra_columns)}
+        return rows_stream(queryset.annotate(**selected).values_list("_pk_text", *selected), read_ahead=read_ahead)
 
 
 def _kept_digest_text(kind: Kind, texts: Sequence[ValueText]) -> Callable[[Sequence[Any]], str]:
     """`digest_of({data field: value, ...})` from the data columns' fast-path values."""
     assert kind.kept_digest is not None  # nosec B101
-    template, order = object_template(kind.kept_digest.data_fields)
-    ordered = [texts[i] for i in order]
+    pieces, order = object_pieces(kind.kept_digest.data_fields)
+    ordered = [(texts[i], i) for i in order]
+    last = pieces[-1]
     sha256 = hashlib.sha256
 
     def digest(data: Sequence[Any]) -> str:
-        parts = tuple([text(data[i]) for text, i in zip(ordered, order, strict=True)])
-        return sha256((template % parts).encode("utf-8")).hexdigest()
+        parts = [part for (text, i), piece in zip(ordered, pieces, strict=False) for part in (piece, text(data[i]))]
+        parts.append(last)
+        return sha256("".join(parts).encode("utf-8")).hexdigest()
 
     return digest
 
 
-def _fast_stream(kind: Kind, fast: _FastRecords, queryset: QuerySet[Any]) -> Iterator[tuple[Any, ...]]:
-    width = len(kind.record_fields)
-    fields = len(kind.fields)
-    texts = list(fast.texts[:fields]) + [digest_text(text) for text in fast.texts[fields:width]]
-    template, order = record_template(kind.name, [*kind.fields, *(f"{name}_sha256" for name in kind.digests)])
-    # (encoder, the row's column) in the template's order; the id fills the last slot.
-    slots = [(texts[i], 1 + i) for i in order]
-    quote = kind.uuid_ids
-    for row in fast.rows(queryset):
-        pk = row[0]
-        parts = [text(row[i]) for text, i in slots]
-        parts.append(f'"{pk}"' if quote else pk)
-        yield (pk, pk, (template % tuple(parts)).encode("utf-8"), *row[1 + width :])
+def _fast_stream(
+    kind: Kind, fast: _FastRecords, queryset: QuerySet[Any], *, read_ahead: bool
+) -> Iterator[tuple[Any, ...]]:
+    stop = 1 + len(fast.columns)
+    encoders = [(1 + index, encode) for index, encode in fast.encoders]
+    for row in fast.rows(queryset, read_ahead=read_ahead):
+        parts = list(row[:stop])
+        for index, encode in encoders:
+            parts[index] = encode(parts[index])
+        pk = parts[0]
+        parts[0] = ""
+        try:
+            record = "".join(parts)
+        except TypeError:
+            # NULL from the query: a time outside what the canonical form (and Python) holds.
+            raise CanonicalFormError(
+                f"The {kind.name} record {pk} holds a value with no canonical encoding (version 1)."
+            ) from None
+        yield (pk, pk, record.encode("utf-8"), *row[stop:])
 
 
 @dataclass(frozen=True)
@@ -189,22 +351,23 @@ class RecordStream:
     data_digest: Callable[[Sequence[Any]], str]
 
 
-def records_stream(queryset: QuerySet[Any], kind: Kind, *extra: str) -> RecordStream:
+def records_stream(queryset: QuerySet[Any], kind: Kind, *extra: str, read_ahead: bool = False) -> RecordStream:
     """The canonical record of each row of `queryset`, with the values of `extra`.
 
-    On PostgreSQL the rows come from a server-side cursor without the ORM's conversions
-    and each record is filled into its kind's template (`governance.ledger.record_template`),
-    the same bytes as `Kind.record` builds through `canonical_record`; elsewhere, or for a
+    On PostgreSQL the rows come from a server-side cursor without the ORM's conversions,
+    the query writes the canonical text of most fields itself (`SQL_TEXT`) and Python
+    encodes the rest into the text around them (`governance.ledger.record_pieces`): the
+    same bytes as `Kind.record` builds through `canonical_record`. Elsewhere, or for a
     field type the fast path does not know, through `Kind.record`. The pk comes as the
     database's text on the fast path, as the ORM's value otherwise: `Kind.record_id`
-    takes either."""
+    takes either. `read_ahead` as for `rows_stream`."""
     kept = kind.kept_digest
     data_fields = kept.data_fields if kept else ()
-    fast = _FastRecords.of(kind, [*kind.record_fields, *extra]) if connection.vendor == "postgresql" else None
+    fast = _FastRecords.of(kind, extra) if connection.vendor == "postgresql" else None
     if fast is not None:
-        data_at = [len(kind.record_fields) + extra.index(name) for name in data_fields if name in extra]
-        digest = _kept_digest_text(kind, [fast.texts[i] for i in data_at]) if kept and data_at else _no_digest
-        return RecordStream(_fast_stream(kind, fast, queryset), digest)
+        data_at = [extra.index(name) for name in data_fields if name in extra]
+        digest = _kept_digest_text(kind, [fast.extra_texts[i] for i in data_at]) if kept and data_at else _no_digest
+        return RecordStream(_fast_stream(kind, fast, queryset, read_ahead=read_ahead), digest)
     return RecordStream(
         _orm_stream(queryset, kind, *extra), lambda data: digest_of(dict(zip(data_fields, data, strict=True)))
     )

@@ -12,9 +12,11 @@ even at once, stores nothing twice: a challenger's runs take turns (`_lock`) and
 skips what an earlier one answered.
 """
 
+import gc
 import struct
 import uuid
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import chain, repeat
@@ -64,7 +66,7 @@ def challenger_scores_record(*, challenger: ModelVersion, window: Window) -> int
         .order_by()
     )
     scorer = model_version_scorer(version=challenger)
-    with transaction.atomic():
+    with transaction.atomic(), _cyclic_gc_paused():
         _lock(challenger)
         # One stream per deciding version: its vectors have its schema's width and encoding.
         # The stream holds the connection until it ends, so the vectors are kept (8 bytes a
@@ -92,6 +94,21 @@ def challenger_scores_record(*, challenger: ModelVersion, window: Window) -> int
             )
         )
         return _scores_insert(challenger, scores) if read else 0
+
+
+@contextmanager
+def _cyclic_gc_paused() -> Iterator[None]:
+    """Run without Python's cycle collector. The job makes about four reason items (dicts)
+    per decline and nothing cyclic: reference counting frees all of it, but the allocations
+    set off collections that walk the whole process's objects again and again, which cost
+    0.2 of 0.55 s of the job's Python time for 100,000 decisions."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _deciding_versions(challenger: ModelVersion, period: Window) -> QuerySet[ModelVersion]:

@@ -18,6 +18,13 @@ each figure beside its target:
 * a batch of 10,000 applications scored and logged, end to end;
 * /metrics: predictions counted across all gunicorn workers == rows logged.
 
+The demo leaves its challenger in shadow (`start_shadow`, README "Challenger evaluation");
+the header says how many versions are. With --shadow-ab the figures are measured twice on
+the same gunicorn, first with no version in shadow (`stop_shadow`), then with the demo
+challenger back in shadow (`start_shadow` by the demo approver, as the demo does), and
+printed side by side: shadow scoring is an hourly job after the fact, so nothing on the
+scoring path may differ.
+
 The load generator is Python in threads, each on one keep-alive connection with a
 minimal HTTP/1.1 client (`support.Api`): light enough to share the two cores with
 gunicorn and PostgreSQL, and nothing to install. Its own cost is included in
@@ -30,14 +37,18 @@ import os
 import statistics
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from prometheus_client.parser import text_string_to_metric_families
 from support import BATCH, PREDICT, Api, applications, expect, gunicorn, prepare, run_concurrently
 
+from governance.models import ModelVersion, VersionState
 from governance.selectors import model_version_scorer
+from governance.services import model_version_transition
+from monitoring.shadow import shadow_versions
 from predictions.models import DecisionLog, RefusedApplication
 from predictions.selectors import serving_model
 
@@ -123,6 +134,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000, help="sequential requests at concurrency 1")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of the concurrency-8 run")
     parser.add_argument("--batches", type=int, default=3, help="batches of 10,000 (the median is reported)")
+    parser.add_argument(
+        "--shadow-ab",
+        action="store_true",
+        help="measure without a version in shadow, then with the demo challenger in shadow, side by side",
+    )
     args = parser.parse_args()
     token = prepare()
     sample = applications(10_000)
@@ -137,7 +153,8 @@ def main() -> None:
         f"{os.environ.get('GUNICORN_WORKER_CLASS', 'gthread')} workers "
         f"(CPU affinity {os.environ.get('GUNICORN_CPU_AFFINITY', 'true')}), "
         f"throttle counters in {'Redis' if settings.REDIS_URL else 'local memory (set REDIS_URL for Redis)'}, "
-        f"{os.cpu_count()} cores (shared with the load generator); load average before the run "
+        f"{os.cpu_count()} cores (shared with the load generator), {shadow_versions().count()} version(s) in shadow; "
+        "load average before the run "
         f"{os.getloadavg()[0]:.2f} (other processes on the machine slow every figure)"
     )
     line(
@@ -153,79 +170,144 @@ def main() -> None:
         api = Api(args.port, token)
         metrics_before = predictions_counted(api)
         sequential(api, bodies, 50 * args.workers)  # every worker loads the model
-        phase_start = DecisionLog.objects.count()
-        reference_before = cpu_reference_ms()
-        latencies = np.array(sequential(api, bodies, args.requests)) * 1000
-        reference_after = cpu_reference_ms()
-        p50, p99 = np.percentile(latencies, 50), np.percentile(latencies, 99)
-        in_view = DecisionLog.objects.order_by("-created_at").values_list("latency_ms", flat=True)
-        in_view = np.array(list(in_view[: DecisionLog.objects.count() - phase_start]))
-        line("concurrency 1: p50 end to end", f"{p50:.2f} ms", f"<= {TARGETS['p50_ms']} ms", p50 <= TARGETS["p50_ms"])
-        line("concurrency 1: p99 end to end", f"{p99:.2f} ms", f"<= {TARGETS['p99_ms']} ms", p99 <= TARGETS["p99_ms"])
-        print(
-            f"{'  of which inside the view (logged latency_ms)':<46} {np.percentile(in_view, 50):>11.2f} ms p50, "
-            f"{np.percentile(in_view, 99):.2f} ms p99"
-        )
-        print(
-            f"{'  CPU reference loop before / after':<46} {reference_before:>7.2f} / {reference_after:.2f} ms "
-            "(lower is a faster CPU at that moment)"
-        )
-
-        # A refused application costs validation and one INSERT of its rules
-        # (tests/predictions/test_scoring_queries.py counts the statements); no scoring.
-        refused = [json.dumps({**application, "favourite_colour": "teal"}).encode() for application in sample[:1000]]
-        refused_before = RefusedApplication.objects.count()
-        refused_p50 = np.percentile(np.array(sequential(api, refused, args.requests, expected=400)) * 1000, 50)
-        line(
-            "concurrency 1: p50 of a refused application (400)",
-            f"{refused_p50:.2f} ms",
-            f"<= {p50:.2f} ms",
-            refused_p50 <= p50,
-        )
-        line(
-            "  refused applications counted == 400 answers",
-            f"{RefusedApplication.objects.count() - refused_before} == {args.requests}",
-            "equal",
-            RefusedApplication.objects.count() - refused_before == args.requests,
-        )
-
-        rows_start = DecisionLog.objects.count()
-        ok, failed, elapsed = concurrent(args.port, token, bodies, 8, args.seconds)
-        logged = DecisionLog.objects.count() - rows_start
-        rps = ok / elapsed
-        line(
-            "concurrency 8: requests per second",
-            f"{rps:.0f} /s",
-            f">= {TARGETS['rps']:.0f} /s",
-            rps >= TARGETS["rps"],
-        )
-        line(
-            "concurrency 8: log rows == 2xx answers",
-            f"{logged} == {ok}",
-            "equal, 0 errors",
-            logged == ok and failed == 0,
-        )
-
-        times = []
-        for _ in range(args.batches):
-            rows_start = DecisionLog.objects.count()
-            started = time.perf_counter()
-            status, body = api.post(BATCH, batch_body)
-            times.append(time.perf_counter() - started)
-            expect(status == 201 and len(json.loads(body)["results"]) == 10_000, f"the batch answered {status}")
-            expect(DecisionLog.objects.count() - rows_start == 10_000, "the batch was not logged row for row")
-        batch_s = statistics.median(times)
-        line(
-            f"batch of 10,000 scored and logged (median of {args.batches})",
-            f"{batch_s:.3f} s",
-            f"<= {TARGETS['batch_s']} s",
-            batch_s <= TARGETS["batch_s"],
-        )
-        print(f"{'  batch request body':<46} {len(batch_body) / 1e6:>11.1f} MB")
+        if not args.shadow_ab:
+            measure(api, args, token, sample, bodies, batch_body)
+        else:
+            challenger = demo_challenger()
+            figures = {}
+            for label, active in (("without a version in shadow", False), ("with the demo challenger in shadow", True)):
+                shadow_set(challenger, active=active)
+                print(f"--- {label} ({shadow_versions().count()} in shadow)")
+                figures[label] = measure(api, args, token, sample, bodies, batch_body)
+            print(f"{'--- side by side':<46} {'no shadow':>14} {'shadow':>14}")
+            without, shadowed = figures.values()
+            for key, label in FIGURES.items():
+                print(f"{label:<46} {without[key]:>14.3f} {shadowed[key]:>14.3f}")
 
         scored = DecisionLog.objects.count() - rows_before
         counted = predictions_counted(api) - metrics_before
         line("/metrics predictions (all workers) == rows", f"{counted:.0f} == {scored}", "equal", counted == scored)
+
+
+# The figures --shadow-ab sets side by side.
+FIGURES = {
+    "p50_ms": "concurrency 1: p50 end to end (ms)",
+    "p99_ms": "concurrency 1: p99 end to end (ms)",
+    "view_p50_ms": "  of which inside the view, p50 (ms)",
+    "reference_ms": "  CPU reference loop, mean before/after (ms)",
+    "refused_p50_ms": "concurrency 1: p50 refused (400) (ms)",
+    "rps": "concurrency 8: requests per second",
+    "batch_s": "batch of 10,000 scored and logged (s)",
+}
+
+
+def demo_challenger() -> ModelVersion:
+    """The demo's challenger (`monitoring.challenger_demo`): the newest validated version of
+    the demo model, in shadow or not."""
+    challenger = (
+        ModelVersion.objects.filter(registered_model__name=settings.DEFAULT_MODEL_NAME, state=VersionState.VALIDATED)
+        .order_by("-version")
+        .first()
+    )
+    expect(challenger is not None, "the demo bootstrap made no challenger")
+    return cast(ModelVersion, challenger)
+
+
+def shadow_set(challenger: ModelVersion, *, active: bool) -> None:
+    """No version of the model in shadow, or the demo challenger in shadow, through the
+    workflow as the demo does (the demo approver; a comment to stop)."""
+    approver = get_user_model().objects.get(username="approver")
+    for version in shadow_versions().filter(registered_model__name=settings.DEFAULT_MODEL_NAME):
+        if not (active and version.pk == challenger.pk):
+            model_version_transition(
+                version_id=version.pk, action="stop_shadow", actor=approver, comment="bench/api.py: without shadow."
+            )
+    if active and not shadow_versions().filter(pk=challenger.pk).exists():
+        model_version_transition(version_id=challenger.pk, action="start_shadow", actor=approver)
+
+
+def measure(
+    api: Api, args: argparse.Namespace, token: str, sample: list[dict[str, Any]], bodies: list[bytes], batch_body: bytes
+) -> dict[str, float]:
+    """Every figure after the model is loaded: printed beside its target, and returned."""
+    phase_start = DecisionLog.objects.count()
+    reference_before = cpu_reference_ms()
+    latencies = np.array(sequential(api, bodies, args.requests)) * 1000
+    reference_after = cpu_reference_ms()
+    p50, p99 = np.percentile(latencies, 50), np.percentile(latencies, 99)
+    in_view = DecisionLog.objects.order_by("-created_at").values_list("latency_ms", flat=True)
+    in_view = np.array(list(in_view[: DecisionLog.objects.count() - phase_start]))
+    line("concurrency 1: p50 end to end", f"{p50:.2f} ms", f"<= {TARGETS['p50_ms']} ms", p50 <= TARGETS["p50_ms"])
+    line("concurrency 1: p99 end to end", f"{p99:.2f} ms", f"<= {TARGETS['p99_ms']} ms", p99 <= TARGETS["p99_ms"])
+    print(
+        f"{'  of which inside the view (logged latency_ms)':<46} {np.percentile(in_view, 50):>11.2f} ms p50, "
+        f"{np.percentile(in_view, 99):.2f} ms p99"
+    )
+    print(
+        f"{'  CPU reference loop before / after':<46} {reference_before:>7.2f} / {reference_after:.2f} ms "
+        "(lower is a faster CPU at that moment)"
+    )
+
+    # A refused application costs validation and one INSERT of its rules
+    # (tests/predictions/test_scoring_queries.py counts the statements); no scoring.
+    refused = [json.dumps({**application, "favourite_colour": "teal"}).encode() for application in sample[:1000]]
+    refused_before = RefusedApplication.objects.count()
+    refused_p50 = np.percentile(np.array(sequential(api, refused, args.requests, expected=400)) * 1000, 50)
+    line(
+        "concurrency 1: p50 of a refused application (400)",
+        f"{refused_p50:.2f} ms",
+        f"<= {p50:.2f} ms",
+        refused_p50 <= p50,
+    )
+    line(
+        "  refused applications counted == 400 answers",
+        f"{RefusedApplication.objects.count() - refused_before} == {args.requests}",
+        "equal",
+        RefusedApplication.objects.count() - refused_before == args.requests,
+    )
+
+    rows_start = DecisionLog.objects.count()
+    ok, failed, elapsed = concurrent(args.port, token, bodies, 8, args.seconds)
+    logged = DecisionLog.objects.count() - rows_start
+    rps = ok / elapsed
+    line(
+        "concurrency 8: requests per second",
+        f"{rps:.0f} /s",
+        f">= {TARGETS['rps']:.0f} /s",
+        rps >= TARGETS["rps"],
+    )
+    line(
+        "concurrency 8: log rows == 2xx answers",
+        f"{logged} == {ok}",
+        "equal, 0 errors",
+        logged == ok and failed == 0,
+    )
+
+    times = []
+    for _ in range(args.batches):
+        rows_start = DecisionLog.objects.count()
+        started = time.perf_counter()
+        status, body = api.post(BATCH, batch_body)
+        times.append(time.perf_counter() - started)
+        expect(status == 201 and len(json.loads(body)["results"]) == 10_000, f"the batch answered {status}")
+        expect(DecisionLog.objects.count() - rows_start == 10_000, "the batch was not logged row for row")
+    batch_s = statistics.median(times)
+    line(
+        f"batch of 10,000 scored and logged (median of {args.batches})",
+        f"{batch_s:.3f} s",
+        f"<= {TARGETS['batch_s']} s",
+        batch_s <= TARGETS["batch_s"],
+    )
+    print(f"{'  batch request body':<46} {len(batch_body) / 1e6:>11.1f} MB")
+    return {
+        "p50_ms": float(p50),
+        "p99_ms": float(p99),
+        "view_p50_ms": float(np.percentile(in_view, 50)),
+        "reference_ms": (reference_before + reference_after) / 2,
+        "refused_p50_ms": float(refused_p50),
+        "rps": rps,
+        "batch_s": batch_s,
+    }
 
 
 if __name__ == "__main__":

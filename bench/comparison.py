@@ -11,15 +11,16 @@ copied inside PostgreSQL up to --rows over one day), then: outcomes for a quarte
 decisions, all of them approvals (only funded loans have outcomes); a second version trained
 on other demo data with another seed, the challenger; the champion taken to production and
 the challenger to validated and into shadow through the workflow; --shadow-rows more
-decisions copied into the hour after the shadow started (in the future: the hourly job of
-that hour is what is timed).
+decisions copied into each of the three hours after the shadow started (in the future: the
+hourly job of each hour is what is timed).
 
 Each measurement runs in a fresh Python process: the replay (`comparison_create`: COPY
 stream of vectors, verdicts and outcomes, the challenger's schema check, batch scoring,
 DeLong, fairness, storing the comparison) over the day under a new period identity, and the
 hourly shadow scoring of that hour (`challenger_scores_record`: read, check, score, reason
-codes, insert). Elapsed time and peak RSS of each (ru_maxrss), worst of three replays; the
-shadow scoring runs once (a second run of the hour finds everything answered).
+codes, insert). Elapsed time and peak RSS of each (ru_maxrss), worst of three replays and
+of three hours of shadow scoring, one hour each (a second run of an hour finds everything
+answered; the second and third hour are scored with the earlier hours' scores stored).
 """
 
 import argparse
@@ -45,14 +46,14 @@ SHADOW_SECONDS = 2.0
 MEASUREMENTS = 3
 
 
-def shadow_hour(started_at: int) -> datetime:
-    """The whole hour after the one the shadow started in (shadow scores only later decisions)."""
-    return datetime.fromtimestamp(started_at - started_at % 3600 + 3600, tz=UTC)
+def shadow_hour(started_at: int, k: int = 0) -> datetime:
+    """The `k`th whole hour after the one the shadow started in (shadow scores only later decisions)."""
+    return datetime.fromtimestamp(started_at - started_at % 3600 + 3600 * (k + 1), tz=UTC)
 
 
 def measure(kind: str, champion_id: int, challenger_id: int, extra: int) -> None:
     """Child process: one replay (over the day and `extra` more hours, a new period identity),
-    or the shadow scoring of the hour after the shadow's start, and what it cost."""
+    or the shadow scoring of the `extra`th hour after the shadow's start, and what it cost."""
     setup_django()
     from governance.models import ModelVersion
     from monitoring.comparisons import ComparisonSubject, comparison_create
@@ -71,7 +72,7 @@ def measure(kind: str, champion_id: int, challenger_id: int, extra: int) -> None
         )
         rows, outcomes = comparison.n_decisions, comparison.n_outcomes
     else:
-        start = shadow_hour(int(cast(datetime, challenger.shadow_since).timestamp()))
+        start = shadow_hour(int(cast(datetime, challenger.shadow_since).timestamp()), extra)
         hour = Window(start, start + timedelta(hours=1))
         rows = challenger_scores_record(challenger=challenger, window=hour)
         outcomes = 0
@@ -81,7 +82,7 @@ def measure(kind: str, champion_id: int, challenger_id: int, extra: int) -> None
 
 
 def prepare(rows: int, shadow_rows: int) -> tuple[int, int]:
-    """Seed as the drift benchmark, then outcomes, the challenger, the workflow, the shadow hour."""
+    """Seed as the drift benchmark, then outcomes, the challenger, the workflow, the shadow hours."""
     from django.db import connection
     from psycopg2 import sql
 
@@ -122,7 +123,7 @@ def prepare(rows: int, shadow_rows: int) -> tuple[int, int]:
             version = model_version_transition(version_id=version.pk, action=action, actor=actor, waivers=waivers)
     decisions = sql.Identifier(DecisionLog._meta.db_table)
     challenger.refresh_from_db()
-    hour = shadow_hour(int(cast(datetime, challenger.shadow_since).timestamp()))
+    started = int(cast(datetime, challenger.shadow_since).timestamp())
     with connection.cursor() as cursor:
         cursor.execute(
             sql.SQL("SELECT count(*) FROM {t} WHERE decision = 'approve' AND model_version_id = %s").format(
@@ -140,18 +141,19 @@ def prepare(rows: int, shadow_rows: int) -> tuple[int, int]:
             ).format(o=sql.Identifier(Outcome._meta.db_table), t=decisions),
             [champion.pk, share],
         )
-        cursor.execute(
-            sql.SQL(
-                """
-                INSERT INTO {t} (id, request_id, client_id, model_version_id, inputs, features, probability,
-                                 decision, risk_band, reason_codes, latency_ms, created_at)
-                SELECT gen_random_uuid(), md5(random()::text), client_id, model_version_id, inputs, features,
-                       probability, decision, risk_band, reason_codes, latency_ms, %s + random() * interval '1 hour'
-                FROM {t} WHERE model_version_id = %s AND created_at < %s LIMIT %s
-                """
-            ).format(t=decisions),
-            [hour, champion.pk, DAY_START + timedelta(days=1), shadow_rows],
-        )
+        for k in range(MEASUREMENTS):
+            cursor.execute(
+                sql.SQL(
+                    """
+                    INSERT INTO {t} (id, request_id, client_id, model_version_id, inputs, features, probability,
+                                     decision, risk_band, reason_codes, latency_ms, created_at)
+                    SELECT gen_random_uuid(), md5(random()::text), client_id, model_version_id, inputs, features,
+                           probability, decision, risk_band, reason_codes, latency_ms, %s + random() * interval '1 hour'
+                    FROM {t} WHERE model_version_id = %s AND created_at < %s LIMIT %s
+                    """
+                ).format(t=decisions),
+                [shadow_hour(started, k), champion.pk, DAY_START + timedelta(days=1), shadow_rows],
+            )
         cursor.execute(sql.SQL("VACUUM (ANALYZE) {t}").format(t=decisions))
     return champion.pk, challenger.pk
 
@@ -186,25 +188,25 @@ def main() -> None:
         started = time.perf_counter()
         champion, challenger = prepare(args.rows, args.shadow_rows)
         seconds = time.perf_counter() - started
-        print(f"seeded               {args.rows:,} + {args.shadow_rows:,} decisions in {seconds:.0f} s")
+        print(f"seeded               {args.rows:,} + {MEASUREMENTS} x {args.shadow_rows:,} decisions, {seconds:.0f} s")
         connections.close_all()
         replays = [child("replay", champion, challenger, k) for k in range(MEASUREMENTS)]
-        shadow = child("shadow", champion, challenger, 0)
+        shadows = [child("shadow", champion, challenger, k) for k in range(MEASUREMENTS)]
 
     for k, r in enumerate(replays, 1):
         print(
             f"replay {k}             {r['seconds']:6.2f} s  peak RSS {r['peak_mb']:5.0f} MB "
             f"(before {r['before_mb']:.0f} MB)  {r['rows']:,} decisions, {r['outcomes']:,} outcomes"
         )
+    for k, r in enumerate(shadows, 1):
+        print(f"shadow scoring {k}     {r['seconds']:6.2f} s  peak RSS {r['peak_mb']:5.0f} MB  {r['rows']:,} decisions")
     worst_seconds = max(r["seconds"] for r in replays)
     worst_mb = max(r["peak_mb"] for r in replays)
+    worst_shadow = max(r["seconds"] for r in shadows)
     print(f"replay, worst of {MEASUREMENTS}    {worst_seconds:6.2f} s    target <= {REPLAY_SECONDS:g} s")
     print(f"replay peak RSS      {worst_mb:6.0f} MB   target <= {REPLAY_MB} MB")
-    print(
-        f"shadow scoring       {shadow['seconds']:6.2f} s    target <= {SHADOW_SECONDS:g} s  "
-        f"({shadow['rows']:,} decisions, peak RSS {shadow['peak_mb']:.0f} MB)"
-    )
-    met = worst_seconds <= REPLAY_SECONDS and worst_mb <= REPLAY_MB and shadow["seconds"] <= SHADOW_SECONDS
+    print(f"shadow, worst of {MEASUREMENTS}    {worst_shadow:6.2f} s    target <= {SHADOW_SECONDS:g} s")
+    met = worst_seconds <= REPLAY_SECONDS and worst_mb <= REPLAY_MB and worst_shadow <= SHADOW_SECONDS
     print(f"targets              {'met' if met else 'MISSED'}")
 
 

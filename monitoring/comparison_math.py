@@ -12,6 +12,8 @@ Both models scored the same applications; `champion_approved` is what the champi
 * on the decisions with a recorded outcome: each model's ROC-AUC, DeLong's test for two
   correlated ROC curves (`governance.ml.delong`; the difference is challenger - champion,
   two-sided p-value, 95 % interval), Brier score and KS of each;
+* the same AUCs and DeLong test per outcome cohort (the calendar month of the decision),
+  for the cohorts with enough outcomes of each kind;
 * per protected attribute and group: approval rate and adverse impact ratio under each model,
   groups with fewer than `min_group_size` decisions reported and not judged, as in
   `governance.ml.fairness`.
@@ -36,6 +38,10 @@ from governance.ml.metrics import ks_statistic
 from .psi import psi
 
 CONFIDENCE = 0.95
+# A cohort's AUCs are reported from this many outcomes, this many of each kind, on: fewer
+# give intervals too wide to say anything (DeLong itself needs two of each).
+COHORT_MIN_OUTCOMES = 100
+COHORT_MIN_EACH = 10
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,54 @@ def outcome_comparison(defaulted: np.ndarray, champion: np.ndarray, challenger: 
         ks_champion=ks_statistic(y, champion),
         ks_challenger=ks_statistic(y, challenger),
     )
+
+
+def cohort_comparison(
+    codes: np.ndarray,
+    labels: list[str],
+    defaulted: np.ndarray,
+    champion: np.ndarray,
+    challenger: np.ndarray,
+    *,
+    min_outcomes: int = COHORT_MIN_OUTCOMES,
+    min_each: int = COHORT_MIN_EACH,
+) -> list[dict[str, Any]]:
+    """Per cohort, in the order of `labels` (`codes[i]` indexes them; cohorts without an
+    outcome left out): n_outcomes, n_defaults, `sufficient`, and when it is (at least
+    `min_outcomes` outcomes, `min_each` of them defaults and `min_each` repaid) each model's
+    AUC, the difference (challenger - champion), its interval and DeLong's p-value, as for
+    the whole comparison; None otherwise."""
+    codes = np.asarray(codes, dtype=np.int64)
+    y = np.asarray(defaulted, dtype=np.int64)
+    champion, challenger = np.asarray(champion, dtype=np.float64), np.asarray(challenger, dtype=np.float64)
+    order = np.argsort(codes, kind="stable")
+    bounds = np.searchsorted(codes[order], np.arange(len(labels) + 1))
+    cohorts = []
+    for k, label in enumerate(labels):
+        rows = order[bounds[k] : bounds[k + 1]]
+        if not len(rows):
+            continue
+        n_defaults = int(y[rows].sum())
+        sufficient = len(rows) >= min_outcomes and min(n_defaults, len(rows) - n_defaults) >= min_each
+        figures: dict[str, Any] = dict.fromkeys(_COHORT_FIGURES)
+        if sufficient:
+            test = delong_roc_test(
+                y_true=y[rows], score_a=champion[rows], score_b=challenger[rows], confidence=CONFIDENCE
+            )
+            figures = {
+                "auc_champion": test.auc_a,
+                "auc_challenger": test.auc_b,
+                "auc_difference": test.difference,
+                "auc_difference_ci": [test.ci_low, test.ci_high],
+                "delong_p_value": test.p_value,
+            }
+        cohorts.append(
+            {"cohort": label, "n_outcomes": len(rows), "n_defaults": n_defaults, "sufficient": sufficient, **figures}
+        )
+    return cohorts
+
+
+_COHORT_FIGURES = ("auc_champion", "auc_challenger", "auc_difference", "auc_difference_ci", "delong_p_value")
 
 
 def group_approvals(

@@ -105,7 +105,14 @@ class _Replay:
         self.refused = 0
         self.parts: list[tuple[np.ndarray, ...]] = []
 
-    def add(self, features: np.ndarray, probability: np.ndarray, approved: np.ndarray, defaulted: np.ndarray) -> None:
+    def add(
+        self,
+        features: np.ndarray,
+        probability: np.ndarray,
+        approved: np.ndarray,
+        defaulted: np.ndarray,
+        month: np.ndarray,
+    ) -> None:
         converted = self.inputs.convert(features)
         self.errors.update(converted.errors)
         valid = converted.valid
@@ -114,12 +121,12 @@ class _Replay:
         challenger = self.scorer.probabilities(matrix) if len(matrix) else np.zeros(0)
         # Category codes of the protected attributes in the champion's encoding; NaN (missing) -> -1.
         groups = np.nan_to_num(features[valid][:, self.attribute_columns], nan=-1).astype(np.int16)
-        self.parts.append((probability[valid], challenger, approved[valid], defaulted[valid], groups))
+        self.parts.append((probability[valid], challenger, approved[valid], defaulted[valid], month[valid], groups))
 
     def arrays(self) -> tuple[np.ndarray, ...]:
-        empty = (np.zeros(0), np.zeros(0), np.zeros(0, bool), np.zeros(0, np.int8))
-        columns = [np.concatenate(c) for c in zip(empty, *[p[:4] for p in self.parts], strict=False)]
-        groups = np.concatenate([np.zeros((0, len(self.attributes)), np.int16), *[p[4] for p in self.parts]])
+        empty = (np.zeros(0), np.zeros(0), np.zeros(0, bool), np.zeros(0, np.int8), np.zeros(0, "datetime64[M]"))
+        columns = [np.concatenate(c) for c in zip(empty, *[p[:5] for p in self.parts], strict=False)]
+        groups = np.concatenate([np.zeros((0, len(self.attributes)), np.int16), *[p[5] for p in self.parts]])
         return (*columns, groups)
 
 
@@ -129,7 +136,7 @@ def comparison_compute(*, subject: ComparisonSubject) -> dict[str, Any]:
     champion, challenger, period = subject.champion, subject.challenger, subject.period
     replay = _Replay(champion, challenger)
     decision_replay_vectors(version=champion, window=period, consume=replay.add)
-    champion_p, challenger_p, champion_approved, defaulted, group_codes = replay.arrays()
+    champion_p, challenger_p, champion_approved, defaulted, month, group_codes = replay.arrays()
     challenger_approved = challenger_p < challenger.threshold
     swaps = cm.swap_sets(champion_approved, challenger_approved)
     with_outcome = defaulted != NO_OUTCOME
@@ -146,6 +153,15 @@ def comparison_compute(*, subject: ComparisonSubject) -> dict[str, Any]:
         groups, champion_approved, challenger_approved, min_group_size=registered.fairness_min_group_size
     )
     n_outcomes = int(with_outcome.sum())
+    # Outcome cohorts: the calendar month (UTC) each decision with an outcome was made in.
+    months, cohort_codes = np.unique(month[with_outcome], return_inverse=True)
+    cohorts = cm.cohort_comparison(
+        cohort_codes,
+        [str(m) for m in months],
+        defaulted[with_outcome],
+        champion_p[with_outcome],
+        challenger_p[with_outcome],
+    )
     return {
         "model": registered.name,
         "champion": {"id": champion.pk, "version": champion.version, "threshold": champion.threshold},
@@ -174,6 +190,9 @@ def comparison_compute(*, subject: ComparisonSubject) -> dict[str, Any]:
             (~champion_approved & challenger_approved & ~with_outcome).sum()
         ),
         "outcome_note": OUTCOME_NOTE,
+        "cohorts": cohorts,
+        "cohort_min_outcomes": cm.COHORT_MIN_OUTCOMES,
+        "cohort_min_each": cm.COHORT_MIN_EACH,
         "fairness": fairness,
         "fairness_min_group_size": registered.fairness_min_group_size,
     }

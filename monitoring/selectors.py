@@ -448,15 +448,18 @@ def decision_id_vectors(
 
 # --- Decisions replayed for a challenger ---------------------------------------------
 
-ReplayConsumer = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
+ReplayConsumer = Callable[[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray], None]
 NO_OUTCOME = -1
+# PostgreSQL's binary timestamptz: microseconds since 2000-01-01 UTC.
+_POSTGRES_EPOCH = np.datetime64("2000-01-01T00:00:00", "us")
 
 
 def decision_replay_vectors(
     *, version: ModelVersion, window: Window, consume: ReplayConsumer, use_copy: bool | None = None
 ) -> None:
-    """Like `decision_vectors`, with each decision's verdict and outcome: `consume` gets
-    chunks of `(features, probability, approved (bool), defaulted (int8: 1, 0, or NO_OUTCOME))`.
+    """Like `decision_vectors`, with each decision's verdict, outcome and month: `consume`
+    gets chunks of `(features, probability, approved (bool), defaulted (int8: 1, 0, or
+    NO_OUTCOME), month (datetime64[M], the calendar month in UTC the decision was made))`.
     Decisions whose inputs retention removed are not in it (`decisions_inputs_removed`)."""
     n_fields = len(version.feature_schema["fields"])
     if use_copy is None:
@@ -465,13 +468,17 @@ def decision_replay_vectors(
         _orm_replay_vectors(version, window, n_fields, consume)
         return
 
-    def unpack(features: np.ndarray, probability: np.ndarray, approved: np.ndarray, defaulted: np.ndarray) -> None:
-        consume(features, probability, approved.astype(bool), defaulted.astype(np.int8))
+    def unpack(
+        features: np.ndarray, probability: np.ndarray, approved: np.ndarray, defaulted: np.ndarray, created: np.ndarray
+    ) -> None:
+        month = (_POSTGRES_EPOCH + created.astype(np.int64).astype("timedelta64[us]")).astype("datetime64[M]")
+        consume(features, probability, approved.astype(bool), defaulted.astype(np.int8), month)
 
-    rows = _BinaryCopyRows(n_fields, unpack, str(version), extra=[("approved", "|i1"), ("defaulted", ">i2")])
+    extra = [("approved", "|i1"), ("defaulted", ">i2"), ("created", ">i8")]
+    rows = _BinaryCopyRows(n_fields, unpack, str(version), extra=extra)
     target = io.BufferedWriter(rows, buffer_size=CHUNK_ROWS * rows.row.itemsize)
     select = sql.SQL(
-        "SELECT d.features, d.probability, d.decision = %s, COALESCE(o.defaulted::int, %s)::int2 "
+        "SELECT d.features, d.probability, d.decision = %s, COALESCE(o.defaulted::int, %s)::int2, d.created_at "
         "FROM {decisions} d LEFT JOIN {outcomes} o ON o.decision_log_id = d.id "
         "WHERE d.model_version_id = %s AND d.created_at >= %s AND d.created_at < %s AND d.features IS NOT NULL"
     ).format(decisions=sql.Identifier(DecisionLog._meta.db_table), outcomes=sql.Identifier(Outcome._meta.db_table))
@@ -488,7 +495,7 @@ def _orm_replay_vectors(version: ModelVersion, window: Window, n_fields: int, co
     rows = (
         _window(version, window)
         .filter(features__isnull=False)
-        .values_list("features", "probability", "decision", "outcome__defaulted")
+        .values_list("features", "probability", "decision", "outcome__defaulted", "created_at")
         .iterator(chunk_size=CHUNK_ROWS)
     )
     while chunk := list(islice(rows, CHUNK_ROWS)):
@@ -500,6 +507,7 @@ def _orm_replay_vectors(version: ModelVersion, window: Window, n_fields: int, co
             np.array([row[1] for row in chunk], dtype=np.float64),
             np.array([row[2] == Decision.APPROVE for row in chunk], dtype=bool),
             np.array([NO_OUTCOME if row[3] is None else int(row[3]) for row in chunk], dtype=np.int8),
+            np.array([row[4].astimezone(UTC).replace(tzinfo=None) for row in chunk], dtype="datetime64[M]"),
         )
 
 

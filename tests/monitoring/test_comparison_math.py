@@ -136,3 +136,41 @@ def test_fairness_comparison_reports_each_model_and_judges_only_large_groups():
     assert result["groups"]["Joint"]["sufficient"] is False
     assert result["min_adverse_impact_ratio_champion"] == pytest.approx(0.8)
     assert result["min_adverse_impact_ratio_challenger"] == pytest.approx(0.5)
+
+
+def test_cohort_aucs_equal_scikit_learn_and_the_1988_delong_estimator_on_each_cohorts_rows():
+    y, champion, challenger = scored(11, 3000)
+    labels = ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05"]
+    rng = np.random.default_rng(12)
+    codes = rng.choice([0, 1, 3], size=3000, p=[0.45, 0.5, 0.05])  # 2026-03 has no outcome
+    codes[:40] = 4  # 2026-05: 40 outcomes, fewer than the minimum
+    y[codes == 3] = 0  # 2026-04: no default at all
+    cohorts = cm.cohort_comparison(codes, labels, y, champion, challenger)
+
+    assert [c["cohort"] for c in cohorts] == ["2026-01", "2026-02", "2026-04", "2026-05"]
+    for cohort in cohorts:
+        rows = codes == labels.index(cohort["cohort"])
+        assert (cohort["n_outcomes"], cohort["n_defaults"]) == (int(rows.sum()), int(y[rows].sum()))
+        if cohort["cohort"] in ("2026-04", "2026-05"):
+            assert cohort["sufficient"] is False
+            assert cohort["auc_champion"] is None and cohort["auc_difference_ci"] is None
+            continue
+        assert cohort["sufficient"] is True
+        assert cohort["auc_champion"] == pytest.approx(roc_auc_score(y[rows], champion[rows]), abs=1e-12)
+        assert cohort["auc_challenger"] == pytest.approx(roc_auc_score(y[rows], challenger[rows]), abs=1e-12)
+        reference = delong_1988(y[rows], [champion[rows], challenger[rows]])
+        assert cohort["auc_difference"] == pytest.approx(reference["theta"][-1] - reference["theta"][0], abs=1e-12)
+        half_width = norm.ppf(0.975) * np.sqrt(reference["variance"])
+        low, high = cohort["auc_difference_ci"]
+        assert low == pytest.approx(cohort["auc_difference"] - half_width, abs=1e-6)
+        assert high == pytest.approx(cohort["auc_difference"] + half_width, abs=1e-6)
+        assert cohort["delong_p_value"] == pytest.approx(reference["p"], abs=1e-6)
+
+
+def test_a_cohort_below_the_minimum_of_either_kind_of_outcome_is_too_small():
+    y = np.r_[np.ones(9), np.zeros(200)]
+    score = np.linspace(0, 1, len(y))
+    (cohort,) = cm.cohort_comparison(np.zeros(len(y), int), ["2026-01"], y, score, score[::-1])
+    assert cohort["n_outcomes"] == 209 and cohort["sufficient"] is False and cohort["delong_p_value"] is None
+    (cohort,) = cm.cohort_comparison(np.zeros(len(y), int), ["2026-01"], y, score, score, min_each=9)
+    assert cohort["sufficient"] is True and cohort["auc_difference"] == 0

@@ -198,6 +198,7 @@ def test_the_api_queues_a_comparison_then_answers_with_the_stored_one(
     listed = client.get(f"/api/v1/monitoring/comparisons/?model=loan-default&challenger={challenger_version.pk}")
     assert listed.status_code == 200
     assert [c["id"] for c in listed.json()["comparisons"]] == [Comparison.objects.get().pk]
+    assert listed.json()["comparisons"][0]["result"]["cohorts"] == Comparison.objects.get().result["cohorts"] != []
 
 
 @pytest.mark.parametrize(
@@ -221,7 +222,7 @@ def test_the_api_refuses_bad_input_per_field_and_stores_nothing(
     assert not Comparison.objects.exists()
 
 
-def test_the_comparison_page_shows_the_swap_sets_scores_aucs_groups_and_errors(
+def test_the_comparison_page_shows_the_swap_sets_scores_aucs_by_cohort_groups_and_errors(
     client, production_version, challenger_version, logged, validator
 ):
     subject = comparison_request_check(
@@ -233,8 +234,60 @@ def test_the_comparison_page_shows_the_swap_sets_scores_aucs_groups_and_errors(
     for section in ('id="swap-sets"', "<svg", 'id="outcome-metrics"', 'id="groups"', "only for approved (funded)"):
         assert section in page
     assert f"<td>{result['champion_approve_challenger_decline']}</td>" in page
+    (cohort,) = result["cohorts"]  # every decision of the fixture is of March 2026
+    table = page[page.index('id="outcome-cohorts"') :]
+    assert "<td>2026-03</td>" in table and f"<td>{cohort['n_outcomes']}</td>" in table
+    assert f"<td>{cohort['auc_challenger']:.4f}</td>" in table
     assert 'src="http' not in page and 'href="http' not in page  # nothing fetched from elsewhere
     monitoring = client.get(f"/admin/monitoring/monitoredversion/{production_version.pk}/monitoring/").content.decode()
     assert f"/admin/monitoring/monitoredversion/{challenger_version.pk}/comparison/" in monitoring
     card = client.get(f"/admin/governance/modelversion/{challenger_version.pk}/change/").content.decode()
     assert f"/admin/monitoring/monitoredversion/{challenger_version.pk}/comparison/" in card
+
+
+def test_each_outcome_cohort_has_the_aucs_of_its_months_decisions(
+    production_version, challenger_version, log_decisions, api_client_user
+):
+    months = [datetime(2026, 1, 31, 23, 30, tzinfo=UTC), datetime(2026, 2, 1, 0, 30, tzinfo=UTC)]
+    rows = log_decisions(production_version, applications(2400, seed=22), at=[months[k % 2] for k in range(2400)])
+    rows += log_decisions(production_version, applications(60, seed=23), at=datetime(2026, 3, 10, tzinfo=UTC))
+    rng = np.random.default_rng(5)
+    Outcome.objects.bulk_create(
+        Outcome(
+            decision_log=row,
+            defaulted=bool(rng.random() < 0.1 + 0.8 * row.probability),
+            observed_at=row.created_at + timedelta(days=365),
+            recorded_by=api_client_user,
+        )
+        for row in rows
+        if row.decision == "approve"
+    )
+    subject = comparison_request_check(
+        model_name="loan-default",
+        challenger_id=challenger_version.pk,
+        start=datetime(2026, 1, 1, tzinfo=UTC),
+        end=datetime(2026, 4, 1, tzinfo=UTC),
+    )
+    cohorts = comparison_create(subject=subject, trigger=Trigger.COMMAND).result["cohorts"]
+
+    validator = ApplicationValidator(challenger_version.feature_schema)
+    outcomes = dict(Outcome.objects.values_list("decision_log_id", "defaulted"))
+    known = [row for row in rows if row.pk in outcomes and validator.validate(row.inputs)[0] is not None]
+    challenger_p = model_version_scorer(version=challenger_version).score_frame(
+        pd.DataFrame([row.inputs for row in known])
+    )
+    month = np.array([row.created_at.strftime("%Y-%m") for row in known])
+    y = np.array([outcomes[row.pk] for row in known], dtype=int)
+    champion_p = np.array([row.probability for row in known])
+    assert [c["cohort"] for c in cohorts] == ["2026-01", "2026-02", "2026-03"]
+    for cohort in cohorts[:2]:
+        mine = month == cohort["cohort"]
+        assert (cohort["n_outcomes"], cohort["n_defaults"]) == (int(mine.sum()), int(y[mine].sum()))
+        assert cohort["sufficient"] is True
+        assert cohort["auc_champion"] == pytest.approx(roc_auc_score(y[mine], champion_p[mine]), abs=1e-9)
+        assert cohort["auc_challenger"] == pytest.approx(roc_auc_score(y[mine], challenger_p[mine]), abs=1e-9)
+        low, high = cohort["auc_difference_ci"]
+        assert low < cohort["auc_difference"] < high and 0 <= cohort["delong_p_value"] <= 1
+    march = cohorts[2]
+    assert march["sufficient"] is False and march["auc_champion"] is None
+    assert march["n_outcomes"] == int((month == "2026-03").sum()) < 100

@@ -7,7 +7,10 @@ from datetime import timedelta
 import numpy as np
 import pandas as pd
 import pytest
+from django.db import DatabaseError, connection, transaction
+from django.db.models import ProtectedError
 
+from governance.models import ModelVersion
 from governance.selectors import model_version_scorer
 from governance.services import model_version_transition
 from monitoring.models import ChallengerScore, Comparison
@@ -98,3 +101,38 @@ def test_a_shadow_score_is_what_the_challenger_answers_the_application_alone(pro
         assert (score.decision == "decline") == declined
         assert score.risk_band == risk_bands(probability)[0]
         assert score.reason_codes == expected
+
+
+def test_every_shadow_score_references_a_logged_decision_and_protects_its_challenger(
+    production_version, shadow, log_decisions
+):
+    """The scores carry no database foreign keys (their per-row checks cost more than the
+    scoring): the references hold because the job stores only what it read, and a version
+    with scores still cannot be deleted."""
+    hour = shadow.shadow_since.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    frame = applications(120, seed=46)
+    frame.loc[:4, "Credit_Score"] = 5000.0
+    rows = log_decisions(production_version, frame, at=hour + timedelta(minutes=7))
+    assert shadow_scores_schedule(now=hour + timedelta(hours=1, minutes=2)) == {shadow.pk: 120}
+
+    stored = ChallengerScore.objects.filter(challenger=shadow)
+    assert set(stored.values_list("decision_log_id", flat=True)) == {row.pk for row in rows}
+    assert not stored.exclude(decision_log_id__in=DecisionLog.objects.values("id")).exists()
+    with pytest.raises(ProtectedError):
+        ModelVersion.objects.get(pk=shadow.pk).delete()
+
+
+@pytest.mark.postgresql
+def test_the_database_refuses_deleting_what_a_shadow_score_references(production_version, shadow, log_decisions):
+    hour = shadow.shadow_since.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    rows = log_decisions(production_version, applications(20, seed=47), at=hour + timedelta(minutes=7))
+    shadow_scores_schedule(now=hour + timedelta(hours=1, minutes=2))
+    statements = [
+        ("DELETE FROM predictions_decisionlog WHERE id = %s", rows[0].pk),  # the decision log's guard
+        ("DELETE FROM governance_modelversion WHERE id = %s", shadow.pk),  # its transitions' foreign key
+    ]
+    for statement, key in statements:
+        with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(statement, [key])
+    assert ChallengerScore.objects.filter(challenger=shadow).count() == 20

@@ -32,6 +32,7 @@ on one thread, so the result does not depend on how many cores there are.
 
 import math
 import os
+import threading
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass
@@ -58,6 +59,10 @@ EARLY_STOPPING_ROUNDS = 100
 # fit's result then cannot depend on the machine, and OpenMP threads that spin waiting for
 # each other on a busy machine cost several times the work they share.
 LIGHTGBM_THREADS = 1
+# LightGBM's native library crashes (a segmentation fault, seen in CI) when one thread makes
+# a booster while another predicts with or makes one. Fits side by side take this lock for
+# those steps; the boosting rounds, nearly all of a fit's time, run at once.
+LIGHTGBM_NATIVE = threading.Lock()
 LIGHTGBM_PARAMS: dict[str, Any] = {
     "objective": "binary",
     "learning_rate": 0.05,
@@ -232,22 +237,44 @@ def cv_folds(y: np.ndarray, train_rows: np.ndarray, *, folds: int, seed: int) ->
 
 
 def lightgbm_fit(table: TrainingTable, fit_rows: np.ndarray, stop_rows: np.ndarray, params: dict[str, Any]) -> Any:
-    """A LightGBM booster fitted on `fit_rows`, its boosting stopped early on `stop_rows`."""
-    fit_set = lgb.Dataset(
-        table.matrix[fit_rows],
-        table.y[fit_rows],
-        feature_name=table.feature_names,
-        categorical_feature=sorted(table.categories),
-        free_raw_data=True,
-    )
-    stop_set = lgb.Dataset(table.matrix[stop_rows], table.y[stop_rows], reference=fit_set)
-    return lgb.train(
-        params,
-        fit_set,
-        num_boost_round=MAX_ROUNDS,
-        valid_sets=[stop_set],
-        callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
-    )
+    """A LightGBM booster fitted on `fit_rows`, its boosting stopped early on `stop_rows`.
+
+    Its datasets and booster are made while holding `LIGHTGBM_NATIVE`, which the first
+    boosting round lets go: the rounds of fits side by side run at once, their set-up does not."""
+    held = True
+    LIGHTGBM_NATIVE.acquire()
+
+    def release(env: Any) -> None:
+        nonlocal held
+        if held:
+            held = False
+            LIGHTGBM_NATIVE.release()
+
+    # lgb.train calls "before iteration" callbacks once its booster exists, ahead of each round.
+    release.before_iteration = True  # type: ignore[attr-defined]
+    release.order = 0  # type: ignore[attr-defined]
+    try:
+        fit_set = lgb.Dataset(
+            table.matrix[fit_rows],
+            table.y[fit_rows],
+            feature_name=table.feature_names,
+            categorical_feature=sorted(table.categories),
+            free_raw_data=True,
+        )
+        stop_set = lgb.Dataset(table.matrix[stop_rows], table.y[stop_rows], reference=fit_set)
+        return lgb.train(
+            params,
+            fit_set,
+            num_boost_round=MAX_ROUNDS,
+            valid_sets=[stop_set],
+            callbacks=[release, lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
+            # Not rebuilt from its own text at the end, a native step outside the lock; the
+            # callers take the text or predict, under the lock.
+            keep_training_booster=True,
+        )
+    finally:
+        if held:
+            LIGHTGBM_NATIVE.release()
 
 
 def lightgbm_params(searched: dict[str, Any], *, seed: int) -> dict[str, Any]:
@@ -352,12 +379,14 @@ def _lightgbm_candidate(
         if deadline is not None and time.perf_counter() >= deadline:
             return None
         booster = lightgbm_fit(table, fit_rows, stop_rows, params)
-        scores = booster.predict(table.matrix[held_out], num_iteration=booster.best_iteration)
+        with LIGHTGBM_NATIVE:
+            scores = booster.predict(table.matrix[held_out], num_iteration=booster.best_iteration)
         return float(roc_auc_score(table.y[held_out], scores))
 
     def final() -> tuple[str, int]:
         booster = lightgbm_fit(table, split.fit_rows, split.stop_rows, params)
-        return booster.model_to_string(num_iteration=booster.best_iteration), int(booster.best_iteration)
+        with LIGHTGBM_NATIVE:
+            return booster.model_to_string(num_iteration=booster.best_iteration), int(booster.best_iteration)
 
     fold_futures = [pool.submit(fold_auc, rows) for rows in folds]
     final_future = pool.submit(final)

@@ -367,7 +367,7 @@ def _train_and_register(run: RetrainingRun) -> None:
     result = train(
         table.dataset,
         seed=SEED,
-        search=SearchBudget(trials=policy.search_trials, seconds=policy.search_seconds),
+        search=SearchBudget(trials=policy.search_trials, seconds=policy.search_seconds, rows=policy.search_rows),
         holdout=table.holdout,
         protected_attributes=list(model.protected_attributes),
         threshold_policy=model.threshold_policy,

@@ -198,6 +198,9 @@ class SearchResult:
     folds: list[tuple[np.ndarray, np.ndarray]]  # (training rows, validation rows) of each fold
     seed: int
     search_rows: np.ndarray  # the training rows cross-validated on: all, or the sample
+    # The winner's probabilities on the holdout rows, scored from its exported model (the
+    # text or numbers the artifact stores), so training need not score them again.
+    winner_holdout_scores: np.ndarray
     final_fit_seconds: float = 0.0  # the winner's refit on the whole training part, when sampled
 
     @property
@@ -343,11 +346,12 @@ def candidate_search(
 
     candidates: list[Candidate] = []
     best_model: str | dict[str, Any] = ""
+    best_scores = np.empty(0)
 
-    def keep(candidate: Candidate, model: str | dict[str, Any]) -> None:
-        nonlocal best_model
+    def keep(candidate: Candidate, model: str | dict[str, Any], scores: np.ndarray) -> None:
+        nonlocal best_model, best_scores
         if not candidates or candidate.cv_auc_mean > max(c.cv_auc_mean for c in candidates):
-            best_model = model
+            best_model, best_scores = model, scores
         candidates.append(candidate)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # not a line per trial: the leaderboard has them
@@ -393,7 +397,7 @@ def candidate_search(
         final_seconds = 0.0
         if sampled:
             final_started = time.perf_counter()
-            winner, best_model = _refit(ranked[0], table, split, seed=seed)
+            winner, best_model, best_scores = _refit(ranked[0], table, split, seed=seed)
             ranked[0] = winner
             final_seconds = time.perf_counter() - final_started
 
@@ -408,6 +412,7 @@ def candidate_search(
         folds=fold_rows,
         seed=seed,
         search_rows=search_rows,
+        winner_holdout_scores=best_scores,
         final_fit_seconds=final_seconds,
     )
 
@@ -420,13 +425,16 @@ def _sample_split(y: np.ndarray, sample: np.ndarray, holdout_rows: np.ndarray, *
     return Split(fit_rows=fit_rows, stop_rows=stop_rows, holdout_rows=holdout_rows)
 
 
-def _holdout_auc(table: TrainingTable, split: Split, model: str | dict[str, Any]) -> float:
-    """ROC-AUC on the holdout, scored from the exported model as the registered artifact will be."""
+def _holdout_scores(table: TrainingTable, split: Split, model: str | dict[str, Any]) -> np.ndarray:
+    """Probabilities on the holdout, scored from the exported model as the registered artifact will be."""
     rows = split.holdout_rows
     if isinstance(model, str):
-        scores = lgb.Booster(model_str=model).predict(table.matrix[rows])
-    else:
-        scores = LogisticModel(model, table.matrix.shape[1]).probabilities(table.matrix[rows])
+        # The thread count said: a fit's OpenMP limit does not reach the pool's threads.
+        return np.asarray(lgb.Booster(model_str=model).predict(table.matrix[rows], num_threads=LIGHTGBM_THREADS))
+    return LogisticModel(model, table.matrix.shape[1]).probabilities(table.matrix[rows])
+
+
+def _auc(table: TrainingTable, rows: np.ndarray, scores: np.ndarray) -> float:
     return float(roc_auc_score(table.y[rows], scores))
 
 
@@ -442,7 +450,7 @@ def _logistic_final(table: TrainingTable, rows: np.ndarray) -> Any:
 
 def _refit(
     winner: Candidate, table: TrainingTable, split: Split, *, seed: int
-) -> tuple[Candidate, str | dict[str, Any]]:
+) -> tuple[Candidate, str | dict[str, Any], np.ndarray]:
     """The winner of a search on a sample, fitted again on the whole training part."""
     model: str | dict[str, Any]
     rounds: int | None = None
@@ -452,14 +460,15 @@ def _refit(
     else:
         model = logistic_export(_logistic_final(table, split.fit_rows), feature_names=table.feature_names)
         fitted = len(split.fit_rows)
+    scores = _holdout_scores(table, split, model)
     refitted = replace(
         winner,
-        holdout_auc=_holdout_auc(table, split, model),
+        holdout_auc=_auc(table, split.holdout_rows, scores),
         fitted_rows=fitted,
         boosting_rounds=rounds,
         sample_holdout_auc=winner.holdout_auc,
     )
-    return refitted, model
+    return refitted, model, scores
 
 
 def _lightgbm_candidate(
@@ -472,7 +481,7 @@ def _lightgbm_candidate(
     seed: int,
     name: str,
     deadline: float | None,
-) -> tuple[Candidate, str] | None:
+) -> tuple[Candidate, str, np.ndarray] | None:
     """Cross-validate one trial and fit it as it would be registered on `split`; None when
     the deadline passes before its last fold starts."""
     started = time.perf_counter()
@@ -483,13 +492,18 @@ def _lightgbm_candidate(
         if deadline is not None and time.perf_counter() >= deadline:
             return None
         booster = lightgbm_fit(table, fit_rows, stop_rows, params)
-        scores = booster.predict(table.matrix[held_out], num_iteration=booster.best_iteration)
-        return float(roc_auc_score(table.y[held_out], scores))
+        scores = booster.predict(table.matrix[held_out], num_iteration=booster.best_iteration, num_threads=1)
+        return _auc(table, held_out, scores)
+
+    def final() -> tuple[str, int, np.ndarray]:
+        # Scored in the pool too, beside the folds, rather than after them in this thread.
+        model, rounds = _lightgbm_final(table, split, params)
+        return model, rounds, _holdout_scores(table, split, model)
 
     fold_futures = [pool.submit(fold_auc, rows) for rows in folds]
-    final_future = pool.submit(_lightgbm_final, table, split, params)
+    final_future = pool.submit(final)
     aucs = [future.result() for future in fold_futures]
-    model, rounds = final_future.result()
+    model, rounds, scores = final_future.result()
     if any(auc is None for auc in aucs):
         return None
     candidate = Candidate(
@@ -497,17 +511,17 @@ def _lightgbm_candidate(
         kind=ModelKind.LIGHTGBM,
         params=searched,
         fold_auc=[auc for auc in aucs if auc is not None],
-        holdout_auc=_holdout_auc(table, split, model),
+        holdout_auc=_auc(table, split.holdout_rows, scores),
         seconds=time.perf_counter() - started,
         fitted_rows=len(split.train_rows),
         boosting_rounds=rounds,
     )
-    return candidate, model
+    return candidate, model, scores
 
 
 def _logistic_candidate(
     table: TrainingTable, split: Split, folds: list[tuple[np.ndarray, np.ndarray]], pool: Executor
-) -> tuple[Candidate, dict[str, Any]]:
+) -> tuple[Candidate, dict[str, Any], np.ndarray]:
     started = time.perf_counter()
     *fold_models, final = pool.map(partial(_logistic_final, table), [rows for rows, _ in folds] + [split.fit_rows])
     fold_auc = [
@@ -515,13 +529,14 @@ def _logistic_candidate(
         for fitted, (_, held_out) in zip(fold_models, folds, strict=True)
     ]
     model = logistic_export(final, feature_names=table.feature_names)
+    scores = _holdout_scores(table, split, model)
     candidate = Candidate(
         name="logistic",
         kind=ModelKind.LOGISTIC,
         params={**LOGISTIC_PARAMS, **PIPELINE_DESCRIPTION},
         fold_auc=fold_auc,
-        holdout_auc=_holdout_auc(table, split, model),
+        holdout_auc=_auc(table, split.holdout_rows, scores),
         seconds=time.perf_counter() - started,
         fitted_rows=len(split.fit_rows),
     )
-    return candidate, model
+    return candidate, model, scores

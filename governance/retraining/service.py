@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -32,7 +33,6 @@ from loanportal.roles import REQUEST_RETRAINING, Role
 
 from ..errors import RetrainingConflict, RetrainingInvalid, RetrainingRefused
 from ..ml.dataset import Dataset, DatasetError
-from ..ml.scorer import scorer_for_document
 from ..ml.search import SearchBudget
 from ..ml.training import train
 from ..models import (
@@ -389,11 +389,17 @@ def _train_and_register(run: RetrainingRun) -> None:
     comparison: dict[str, Any] = {"out_of_time_rows": int(len(oot))}
     if len(oot):
         frame = table.dataset.frame.iloc[oot]
+        # The out-of-time rows are holdout rows, which training scored through the candidate's
+        # artifact already; only the champion scores them here.
+        holdout_rows = result.search.split.holdout_rows
+        position = np.empty(len(table.holdout), dtype=np.int64)
+        position[holdout_rows] = np.arange(len(holdout_rows))
+        candidate_scores = result.holdout_probability[position[oot]]
         comparison.update(
             champion_comparison(
                 y_true=frame["Status"].to_numpy(),
                 champion=model_version_scorer(version=parent).score_frame(frame),
-                candidate=scorer_for_document(result.document).score_frame(frame),
+                candidate=candidate_scores,
             )
         )
         comparison.update(champion=str(parent), champion_id=parent.pk)

@@ -163,6 +163,8 @@ def test_a_search_on_a_sample_cross_validates_on_it_and_fits_the_winner_on_the_w
     assert {(row["cv_rows"], row["training_rows"]) for row in rows} == {(2_400, 4_800)}
     winner, others = rows[0], rows[1:]
     assert summary["final_fit"]["candidate"] == winner["candidate"] and summary["final_fit"]["refitted"]
+    # The reference configuration wins here: its fit on every row was made beside the search.
+    assert (winner["candidate"], summary["final_fit"]["started"]) == ("lightgbm-0", "beside the search")
     assert winner["sample_holdout_roc_auc"] is not None
     assert all(row["sample_holdout_roc_auc"] is None and row["fitted_rows"] <= 2_400 for row in others)
 
@@ -185,3 +187,25 @@ def test_a_training_part_within_the_row_budget_is_searched_whole_and_the_record_
     assert summary["rows"] == "cross-validated on all 4,800 training rows"
     assert summary["final_fit"]["refitted"] is False
     assert all(row["sample_holdout_roc_auc"] is None for row in training_result.experiment["leaderboard"])
+
+
+def test_a_winner_other_than_the_reference_is_fitted_on_the_whole_training_part_after_the_search(linear_dataset):
+    def search(rows):
+        return train(
+            linear_dataset,
+            seed=42,
+            protected_attributes=["Gender", "age"],
+            min_auc=0.5,
+            fairness_min_group_size=100,
+            search=SearchBudget(trials=1, seconds=3600, rows=rows),
+        ).experiment
+
+    sampled, whole = search(1_200), search(100_000)
+    winner = sampled["leaderboard"][0]
+    assert winner["candidate"] == "logistic" and sampled["search"]["cv"]["sampled"] is True
+    assert sampled["search"]["final_fit"]["started"] == "after the search"
+    # The same fit as the logistic candidate of a search on every row: its fit rows, its holdout AUC.
+    unsampled = next(r for r in whole["leaderboard"] if r["candidate"] == "logistic")
+    assert winner["fitted_rows"] == unsampled["fitted_rows"] > 1_200
+    assert winner["holdout_roc_auc"] == pytest.approx(unsampled["holdout_roc_auc"], abs=1e-12)
+    assert winner["sample_holdout_roc_auc"] != winner["holdout_roc_auc"]

@@ -58,7 +58,7 @@ def main() -> None:
     print(f"threshold            {result.threshold:.4f}{rounds}")
     high = [f["id"] for f in result.findings if f["severity"] == "high"]
     print(f"high findings        {', '.join(high)}")
-    print(f"leaderboard          ({search['cv']['folds']}-fold stratified CV on the training part)")
+    print(f"leaderboard          ({search['cv']['folds']}-fold stratified CV: {search['rows']})")
     print("  rank candidate     CV ROC-AUC mean   sd      holdout  seconds  parameters")
     for row in experiment["leaderboard"]:
         if row["kind"] == "lightgbm":

@@ -429,6 +429,7 @@ class RetrainingPolicyAdmin(PortalAdmin, SimpleHistoryAdmin):
         "out_of_time_share",
         "search_trials",
         "search_seconds",
+        "search_rows",
     ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:

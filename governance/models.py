@@ -293,6 +293,12 @@ def default_search_seconds() -> float:
     return DEFAULT_SECONDS
 
 
+def default_search_rows() -> int:
+    from .ml.search import DEFAULT_ROWS
+
+    return DEFAULT_ROWS
+
+
 class RetrainingPolicy(models.Model):
     """When a registered model's production version is retrained, and on what (README
     "Retraining"). Created with these defaults the first time its triggers are evaluated;
@@ -339,6 +345,14 @@ class RetrainingPolicy(models.Model):
         default=default_search_seconds,
         validators=[MinValueValidator(1.0)],
         help_text="Wall-clock seconds after which the search starts no further configuration.",
+    )
+    # The search module's MIN_SEARCH_ROWS, written out: importing it here would load LightGBM
+    # with the models.
+    search_rows = models.PositiveIntegerField(
+        default=default_search_rows,
+        validators=[MinValueValidator(1_000)],
+        help_text="Training rows the candidate search cross-validates on at most: a larger training part is "
+        "sampled, stratified by the label, and the winner is then fitted on all of it.",
     )
     history = HistoricalRecords(bases=[RequestIdHistoricalModel])
 

@@ -18,6 +18,7 @@ exactly, with one contribution per model feature (the reason codes of a decline)
   mean of every column.
 """
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, cast
@@ -29,6 +30,13 @@ from scipy.special import expit
 
 from .artifact import MODEL_KEYS, ModelKind, artifact_kind
 from .schema import Encoder
+
+# LightGBM's native library crashes (a segmentation fault, seen in CI) when one thread makes
+# a booster while another predicts with or makes one: the candidate search fits side by side,
+# and a retraining scores the champion beside it. Those steps take this lock; the boosting
+# rounds, nearly all of a fit's time, run at once (`search.lightgbm_fit`). Uncontended in a
+# web worker, whose one request thread is the only one scoring.
+LIGHTGBM_NATIVE = threading.Lock()
 
 
 class ModelScorer(ABC):
@@ -59,17 +67,21 @@ class Scorer(ModelScorer):
 
     def __init__(self, document: dict[str, Any]) -> None:
         super().__init__(document)
-        self.booster = lgb.Booster(model_str=document[MODEL_KEYS[ModelKind.LIGHTGBM]])
+        with LIGHTGBM_NATIVE:
+            self.booster = lgb.Booster(model_str=document[MODEL_KEYS[ModelKind.LIGHTGBM]])
+            dump = self.booster.dump_model()
         self._tree_offsets, self._leaf_contributions, self.expected_log_odds = _path_tables(
-            self.booster.dump_model(), len(self.model_features)
+            dump, len(self.model_features)
         )
 
     def probabilities(self, matrix: np.ndarray) -> np.ndarray:
         # One thread: a request scores a handful of rows, and web workers already use the cores.
-        return cast(np.ndarray, self.booster.predict(matrix, num_threads=1))
+        with LIGHTGBM_NATIVE:
+            return cast(np.ndarray, self.booster.predict(matrix, num_threads=1))
 
     def contributions(self, matrix: np.ndarray) -> np.ndarray:
-        leaves = cast(np.ndarray, self.booster.predict(matrix, pred_leaf=True, num_threads=1)).astype(np.int64)
+        with LIGHTGBM_NATIVE:
+            leaves = cast(np.ndarray, self.booster.predict(matrix, pred_leaf=True, num_threads=1)).astype(np.int64)
         rows, trees = leaves.shape
         columns = (leaves + self._tree_offsets).ravel()
         one_hot = sp.csr_matrix(

@@ -19,7 +19,19 @@ Each candidate is then fitted as it would be registered (on the fit rows, stoppi
 on the early-stopping rows) and scored on the holdout by the code the artifact uses. The
 winner is the candidate with the best mean CV AUC.
 
-Budget: at most `trials` LightGBM trials and `seconds` of wall time for the whole search.
+Rows: the cross-validation and those fits run on at most `rows` rows of the training part
+(`search_sample`: all of it when it fits, else a stratified sample drawn with the seed,
+split again into fit and early-stopping rows). A trial's cost grows with its rows, and on
+half a million rows one trial took minutes; the ranking of configurations settles long
+before that. When the search ran on a sample, the winner is fitted again on the whole
+training part, and that fit is the registered model and its holdout AUC; the other
+candidates' holdout AUCs are of their fits on the sample (the winner's is kept beside its
+final one, so the column stays comparable). The reference configuration's fit on the whole
+training part starts with the search, on a thread of its own: it is the longest fit of the
+run and usually the winner's; when another candidate wins, that one is fitted after the search.
+
+Budget: at most `trials` LightGBM trials, `seconds` of wall time for the search (the final
+fit on the whole training part is not counted) and `rows` rows to search on.
 Once the time is up no trial starts, and a running trial with a fold still to start is
 dropped: it is no candidate. The baseline and the reference trial are always evaluated,
 whatever the time, so every search has a LightGBM and a logistic candidate. A search cut
@@ -32,22 +44,21 @@ on one thread, so the result does not depend on how many cores there are.
 
 import math
 import os
-import threading
 import time
 from concurrent.futures import Executor, ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from functools import partial
 from typing import Any
 
 import lightgbm as lgb
 import numpy as np
-from sklearn.base import clone
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold, train_test_split
 from threadpoolctl import threadpool_limits
 
 from .artifact import ModelKind
 from .logistic import LOGISTIC_PARAMS, PIPELINE_DESCRIPTION, logistic_export, logistic_pipeline
-from .scorer import LogisticModel
+from .scorer import LIGHTGBM_NATIVE, LogisticModel
 
 # Three folds rather than five: on two cores a trial then costs about half as much, so the
 # default budget searches four configurations instead of two.
@@ -59,10 +70,6 @@ EARLY_STOPPING_ROUNDS = 100
 # fit's result then cannot depend on the machine, and OpenMP threads that spin waiting for
 # each other on a busy machine cost several times the work they share.
 LIGHTGBM_THREADS = 1
-# LightGBM's native library crashes (a segmentation fault, seen in CI) when one thread makes
-# a booster while another predicts with or makes one. Fits side by side take this lock for
-# those steps; the boosting rounds, nearly all of a fit's time, run at once.
-LIGHTGBM_NATIVE = threading.Lock()
 LIGHTGBM_PARAMS: dict[str, Any] = {
     "objective": "binary",
     "learning_rate": 0.05,
@@ -82,6 +89,13 @@ LIGHTGBM_PARAMS: dict[str, Any] = {
 # and the whole of train_model under 40 s; the seconds keep a busy machine within a minute.
 DEFAULT_TRIALS = 4
 DEFAULT_SECONDS = 40.0
+# Above the 95,528 training rows of the Loan Default file, so train_model on it searches all
+# of them; on the retraining benchmark's 495,528 a trial on this many costs a sixth (a fit's
+# cost grows faster than its rows), and the ranking of configurations holds.
+DEFAULT_ROWS = 100_000
+# Three stratified folds with an early-stopping share inside each need a few hundred rows of
+# each class; below this a sample says little about a configuration.
+MIN_SEARCH_ROWS = 1_000
 
 
 @dataclass(frozen=True)
@@ -106,14 +120,18 @@ SEARCH_SPACE: dict[str, Bounds] = {
 
 @dataclass(frozen=True)
 class SearchBudget:
-    """At most `trials` LightGBM trials (the reference one included) and `seconds` of search."""
+    """At most `trials` LightGBM trials (the reference one included), `seconds` of search and
+    `rows` rows of the training part to cross-validate on."""
 
     trials: int = DEFAULT_TRIALS
     seconds: float = DEFAULT_SECONDS
+    rows: int = DEFAULT_ROWS
 
     def __post_init__(self) -> None:
         if isinstance(self.trials, bool) or not isinstance(self.trials, int) or self.trials < 1:
             raise ValueError(f"The search needs a whole number of at least 1 trial, not {self.trials!r}.")
+        if isinstance(self.rows, bool) or not isinstance(self.rows, int) or self.rows < MIN_SEARCH_ROWS:
+            raise ValueError(f"The search needs a whole number of at least {MIN_SEARCH_ROWS} rows, not {self.rows!r}.")
         number = isinstance(self.seconds, int | float) and not isinstance(self.seconds, bool)
         if not number or not math.isfinite(self.seconds) or self.seconds <= 0:
             raise ValueError(f"The search needs a positive, finite number of seconds, not {self.seconds!r}.")
@@ -156,7 +174,10 @@ class Candidate:
     fold_auc: list[float]
     holdout_auc: float
     seconds: float
+    fitted_rows: int  # training rows of the model behind `holdout_auc`
     boosting_rounds: int | None = None
+    # The winner refitted on the whole training part: its holdout AUC as fitted on the sample.
+    sample_holdout_auc: float | None = None
 
     @property
     def cv_auc_mean(self) -> float:
@@ -179,6 +200,26 @@ class SearchResult:
     split: Split
     folds: list[tuple[np.ndarray, np.ndarray]]  # (training rows, validation rows) of each fold
     seed: int
+    search_rows: np.ndarray  # the training rows cross-validated on: all, or the sample
+    # The winner's probabilities on the holdout rows, scored from its exported model (the
+    # text or numbers the artifact stores), so training need not score them again.
+    winner_holdout_scores: np.ndarray
+    final_fit_seconds: float = 0.0  # the winner's refit on the whole training part, when sampled
+    final_fit_ahead: bool = False  # that refit was the reference's, made beside the search
+
+    @property
+    def sampled(self) -> bool:
+        return len(self.search_rows) < len(self.split.train_rows)
+
+    def rows_sentence(self) -> str:
+        """Which rows the cross-validation ran on, in the words the leaderboard and the run show."""
+        n, m = len(self.search_rows), len(self.split.train_rows)
+        if not self.sampled:
+            return f"cross-validated on all {m:,} training rows"
+        return (
+            f"cross-validated on {n:,} of {m:,} training rows (a sample stratified by the label, seed "
+            f"{self.seed}); the winner {self.winner.name} fitted again on all {m:,}"
+        )
 
     @property
     def winner(self) -> Candidate:
@@ -199,6 +240,10 @@ class SearchResult:
                 "training_seconds": c.seconds,
                 "boosting_rounds": c.boosting_rounds,
                 "winner": rank == 1,
+                "cv_rows": len(self.search_rows),
+                "training_rows": len(self.split.train_rows),
+                "fitted_rows": c.fitted_rows,
+                "sample_holdout_roc_auc": c.sample_holdout_auc,
             }
             for rank, c in enumerate(self.candidates, start=1)
         ]
@@ -213,7 +258,23 @@ class SearchResult:
         )
         return {
             "method": "Optuna TPE sampler (seeded, sequential), trial 0 the reference configuration",
-            "cv": {"folds": len(self.folds), "stratified": True, "shuffled": True, "seed": self.seed},
+            "cv": {
+                "folds": len(self.folds),
+                "stratified": True,
+                "shuffled": True,
+                "seed": self.seed,
+                "rows": len(self.search_rows),
+                "training_rows": len(self.split.train_rows),
+                "sampled": self.sampled,
+            },
+            "rows": self.rows_sentence(),
+            "final_fit": {
+                "candidate": self.winner.name,
+                "rows": self.winner.fitted_rows,
+                "refitted": self.sampled,
+                "seconds": self.final_fit_seconds,
+                "started": "beside the search" if self.final_fit_ahead else "after the search",
+            },
             "budget": asdict(self.budget),
             "trials_run": self.trials_run,
             "seconds_used": self.seconds,
@@ -234,6 +295,15 @@ def cv_folds(y: np.ndarray, train_rows: np.ndarray, *, folds: int, seed: int) ->
     """Stratified, shuffled k-fold over `train_rows`: (training rows, validation rows) per fold."""
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     return [(train_rows[a], train_rows[b]) for a, b in splitter.split(train_rows, y[train_rows])]
+
+
+def search_sample(y: np.ndarray, train_rows: np.ndarray, *, rows: int, seed: int) -> np.ndarray:
+    """`train_rows` when there are at most `rows` of them, else a stratified sample of
+    `rows` of them drawn with `seed`, in row order."""
+    if len(train_rows) <= rows:
+        return train_rows
+    sample, _ = train_test_split(train_rows, train_size=rows, stratify=y[train_rows], random_state=seed)
+    return np.sort(sample)
 
 
 def lightgbm_fit(table: TrainingTable, fit_rows: np.ndarray, stop_rows: np.ndarray, params: dict[str, Any]) -> Any:
@@ -291,7 +361,11 @@ def candidate_search(
 
     started = time.perf_counter()
     deadline = started + budget.seconds
-    fold_rows = cv_folds(table.y, split.train_rows, folds=folds, seed=seed)
+    search_rows = search_sample(table.y, split.train_rows, rows=budget.rows, seed=seed)
+    sampled = len(search_rows) < len(split.train_rows)
+    # Not sampled: the very split the caller made, so a search within the rows changes nothing.
+    search_split = _sample_split(table.y, search_rows, split.holdout_rows, seed=seed) if sampled else split
+    fold_rows = cv_folds(table.y, search_rows, folds=folds, seed=seed)
     boosting_folds = [
         (*train_test_split(rows, test_size=EARLY_STOPPING_SHARE, stratify=table.y[rows], random_state=seed), held_out)
         for rows, held_out in fold_rows
@@ -299,11 +373,12 @@ def candidate_search(
 
     candidates: list[Candidate] = []
     best_model: str | dict[str, Any] = ""
+    best_scores = np.empty(0)
 
-    def keep(candidate: Candidate, model: str | dict[str, Any]) -> None:
-        nonlocal best_model
+    def keep(candidate: Candidate, model: str | dict[str, Any], scores: np.ndarray) -> None:
+        nonlocal best_model, best_scores
         if not candidates or candidate.cv_auc_mean > max(c.cv_auc_mean for c in candidates):
-            best_model = model
+            best_model, best_scores = model, scores
         candidates.append(candidate)
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)  # not a line per trial: the leaderboard has them
@@ -313,8 +388,18 @@ def candidate_search(
     # Every fit on one thread, numpy's BLAS included: side by side on the cores they finish
     # sooner than fits whose own threads compete for them, several times sooner on a busy machine.
     workers = max(1, min(folds + 1, os.cpu_count() or 1))
-    with threadpool_limits(limits=1), ThreadPoolExecutor(max_workers=workers) as pool:
-        keep(*_logistic_candidate(table, split, fold_rows, pool))
+    reference_params = lightgbm_params({name: LIGHTGBM_PARAMS[name] for name in SEARCH_SPACE}, seed=seed)
+    with (
+        threadpool_limits(limits=1),
+        ThreadPoolExecutor(max_workers=workers) as pool,
+        ThreadPoolExecutor(max_workers=1) as beside,
+    ):
+        # The reference configuration usually wins, and its fit on the whole training part is
+        # the longest single fit there is: on a sample it starts now, beside the search, and
+        # is used only if the reference wins (the same fit as after the search, so the same
+        # artifact; otherwise the winner is fitted after the search).
+        ahead = beside.submit(_final_fit, table, split, ModelKind.LIGHTGBM, reference_params) if sampled else None
+        keep(*_logistic_candidate(table, search_split, fold_rows, pool))
         for number in range(budget.trials):
             reference = number == 0
             if not reference and time.perf_counter() >= deadline:
@@ -329,7 +414,7 @@ def candidate_search(
             }
             evaluated = _lightgbm_candidate(
                 table,
-                split,
+                search_split,
                 boosting_folds,
                 searched,
                 pool,
@@ -344,18 +429,108 @@ def candidate_search(
             study.tell(trial, evaluated[0].cv_auc_mean)
             keep(*evaluated)
             trials_run += 1
+        seconds = time.perf_counter() - started
+        ranked = sorted(candidates, key=lambda c: -c.cv_auc_mean)
+        final_seconds, fitted_ahead = 0.0, False
+        if ahead is not None:
+            winner = ranked[0]
+            fitted_ahead = winner.kind == ModelKind.LIGHTGBM and (
+                lightgbm_params(winner.params, seed=seed) == reference_params
+            )
+            ranked[0], final = _refit(winner, table, split, seed=seed, ahead=ahead.result() if fitted_ahead else None)
+            best_model, best_scores, final_seconds = final.model, final.scores, final.seconds
 
     return SearchResult(
-        candidates=sorted(candidates, key=lambda c: -c.cv_auc_mean),
+        candidates=ranked,
         winner_model=best_model,
         budget=budget,
         trials_run=trials_run,
-        seconds=time.perf_counter() - started,
+        seconds=seconds,
         stopped_by=stopped_by,
         split=split,
         folds=fold_rows,
         seed=seed,
+        search_rows=search_rows,
+        winner_holdout_scores=best_scores,
+        final_fit_seconds=final_seconds,
+        final_fit_ahead=fitted_ahead,
     )
+
+
+def _sample_split(y: np.ndarray, sample: np.ndarray, holdout_rows: np.ndarray, *, seed: int) -> Split:
+    """The sample's own fit and early-stopping rows, stratified as the caller's split is."""
+    fit_rows, stop_rows = train_test_split(
+        sample, test_size=EARLY_STOPPING_SHARE, stratify=y[sample], random_state=seed
+    )
+    return Split(fit_rows=fit_rows, stop_rows=stop_rows, holdout_rows=holdout_rows)
+
+
+def _holdout_scores(table: TrainingTable, split: Split, model: str | dict[str, Any]) -> np.ndarray:
+    """Probabilities on the holdout, scored from the exported model as the registered artifact will be."""
+    rows = split.holdout_rows
+    if isinstance(model, str):
+        # The thread count said: a fit's OpenMP limit does not reach the pool's threads.
+        with LIGHTGBM_NATIVE:
+            return np.asarray(lgb.Booster(model_str=model).predict(table.matrix[rows], num_threads=LIGHTGBM_THREADS))
+    return LogisticModel(model, table.matrix.shape[1]).probabilities(table.matrix[rows])
+
+
+def _auc(table: TrainingTable, rows: np.ndarray, scores: np.ndarray) -> float:
+    return float(roc_auc_score(table.y[rows], scores))
+
+
+def _lightgbm_final(table: TrainingTable, split: Split, params: dict[str, Any]) -> tuple[str, int]:
+    booster = lightgbm_fit(table, split.fit_rows, split.stop_rows, params)
+    with LIGHTGBM_NATIVE:
+        return booster.model_to_string(num_iteration=booster.best_iteration), int(booster.best_iteration)
+
+
+def _logistic_final(table: TrainingTable, rows: np.ndarray) -> Any:
+    pipeline = logistic_pipeline(n_features=table.matrix.shape[1], categories=table.categories)
+    return pipeline.fit(table.matrix[rows], table.y[rows])
+
+
+@dataclass(frozen=True)
+class FinalFit:
+    """A candidate fitted on the whole training part and scored on the holdout."""
+
+    params: dict[str, Any]
+    model: str | dict[str, Any]
+    rounds: int | None
+    fitted_rows: int
+    scores: np.ndarray
+    seconds: float
+
+
+def _final_fit(table: TrainingTable, split: Split, kind: ModelKind, params: dict[str, Any]) -> FinalFit:
+    started = time.perf_counter()
+    model: str | dict[str, Any]
+    rounds: int | None = None
+    if kind == ModelKind.LIGHTGBM:
+        model, rounds = _lightgbm_final(table, split, params)
+        fitted = len(split.train_rows)
+    else:
+        model = logistic_export(_logistic_final(table, split.fit_rows), feature_names=table.feature_names)
+        fitted = len(split.fit_rows)
+    scores = _holdout_scores(table, split, model)
+    return FinalFit(params, model, rounds, fitted, scores, time.perf_counter() - started)
+
+
+def _refit(
+    winner: Candidate, table: TrainingTable, split: Split, *, seed: int, ahead: FinalFit | None
+) -> tuple[Candidate, FinalFit]:
+    """The winner of a search on a sample, fitted again on the whole training part (or the
+    fit of its parameters made `ahead` of time)."""
+    params = lightgbm_params(winner.params, seed=seed) if winner.kind == ModelKind.LIGHTGBM else winner.params
+    final = ahead if ahead is not None else _final_fit(table, split, winner.kind, params)
+    refitted = replace(
+        winner,
+        holdout_auc=_auc(table, split.holdout_rows, final.scores),
+        fitted_rows=final.fitted_rows,
+        boosting_rounds=final.rounds,
+        sample_holdout_auc=winner.holdout_auc,
+    )
+    return refitted, final
 
 
 def _lightgbm_candidate(
@@ -368,9 +543,9 @@ def _lightgbm_candidate(
     seed: int,
     name: str,
     deadline: float | None,
-) -> tuple[Candidate, str] | None:
-    """Cross-validate one trial and fit it as it would be registered; None when the
-    deadline passes before its last fold starts."""
+) -> tuple[Candidate, str, np.ndarray] | None:
+    """Cross-validate one trial and fit it as it would be registered on `split`; None when
+    the deadline passes before its last fold starts."""
     started = time.perf_counter()
     params = lightgbm_params(searched, seed=seed)
 
@@ -380,56 +555,51 @@ def _lightgbm_candidate(
             return None
         booster = lightgbm_fit(table, fit_rows, stop_rows, params)
         with LIGHTGBM_NATIVE:
-            scores = booster.predict(table.matrix[held_out], num_iteration=booster.best_iteration)
-        return float(roc_auc_score(table.y[held_out], scores))
+            scores = booster.predict(table.matrix[held_out], num_iteration=booster.best_iteration, num_threads=1)
+        return _auc(table, held_out, scores)
 
-    def final() -> tuple[str, int]:
-        booster = lightgbm_fit(table, split.fit_rows, split.stop_rows, params)
-        with LIGHTGBM_NATIVE:
-            return booster.model_to_string(num_iteration=booster.best_iteration), int(booster.best_iteration)
+    def final() -> tuple[str, int, np.ndarray]:
+        # Scored in the pool too, beside the folds, rather than after them in this thread.
+        model, rounds = _lightgbm_final(table, split, params)
+        return model, rounds, _holdout_scores(table, split, model)
 
     fold_futures = [pool.submit(fold_auc, rows) for rows in folds]
     final_future = pool.submit(final)
     aucs = [future.result() for future in fold_futures]
-    model, rounds = final_future.result()
+    model, rounds, scores = final_future.result()
     if any(auc is None for auc in aucs):
         return None
-    # Scored from the model text, as the registered artifact will be.
-    holdout_scores = lgb.Booster(model_str=model).predict(table.matrix[split.holdout_rows])
     candidate = Candidate(
         name=name,
         kind=ModelKind.LIGHTGBM,
         params=searched,
         fold_auc=[auc for auc in aucs if auc is not None],
-        holdout_auc=float(roc_auc_score(table.y[split.holdout_rows], holdout_scores)),
+        holdout_auc=_auc(table, split.holdout_rows, scores),
         seconds=time.perf_counter() - started,
+        fitted_rows=len(split.train_rows),
         boosting_rounds=rounds,
     )
-    return candidate, model
+    return candidate, model, scores
 
 
 def _logistic_candidate(
     table: TrainingTable, split: Split, folds: list[tuple[np.ndarray, np.ndarray]], pool: Executor
-) -> tuple[Candidate, dict[str, Any]]:
+) -> tuple[Candidate, dict[str, Any], np.ndarray]:
     started = time.perf_counter()
-    pipeline = logistic_pipeline(n_features=table.matrix.shape[1], categories=table.categories)
-
-    def fit(rows: np.ndarray) -> Any:
-        return clone(pipeline).fit(table.matrix[rows], table.y[rows])
-
-    *fold_models, final = pool.map(fit, [rows for rows, _ in folds] + [split.fit_rows])
+    *fold_models, final = pool.map(partial(_logistic_final, table), [rows for rows, _ in folds] + [split.fit_rows])
     fold_auc = [
         float(roc_auc_score(table.y[held_out], fitted.predict_proba(table.matrix[held_out])[:, 1]))
         for fitted, (_, held_out) in zip(fold_models, folds, strict=True)
     ]
     model = logistic_export(final, feature_names=table.feature_names)
-    holdout_scores = LogisticModel(model, table.matrix.shape[1]).probabilities(table.matrix[split.holdout_rows])
+    scores = _holdout_scores(table, split, model)
     candidate = Candidate(
         name="logistic",
         kind=ModelKind.LOGISTIC,
         params={**LOGISTIC_PARAMS, **PIPELINE_DESCRIPTION},
         fold_auc=fold_auc,
-        holdout_auc=float(roc_auc_score(table.y[split.holdout_rows], holdout_scores)),
+        holdout_auc=_auc(table, split.holdout_rows, scores),
         seconds=time.perf_counter() - started,
+        fitted_rows=len(split.fit_rows),
     )
-    return candidate, model
+    return candidate, model, scores

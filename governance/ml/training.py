@@ -64,6 +64,7 @@ class TrainingResult:
     experiment: dict[str, Any]
     search: SearchResult
     calibration: dict[str, Any]
+    holdout_probability: np.ndarray  # in the order of `search.split.holdout_rows`
 
 
 def holdout_split(y: np.ndarray, *, seed: int, holdout: npt.ArrayLike | None = None) -> Split:
@@ -156,7 +157,9 @@ def train(
         threshold = float(fixed_threshold)
     else:
         raise ValueError("A fixed threshold policy needs fixed_threshold.")
-    holdout_probability = scorer.probabilities(matrix[holdout_rows])
+    # The search scored the holdout from the exported model, the very text or numbers the
+    # artifact stores, as the artifact's scorer does: half a million rows are not scored twice.
+    holdout_probability = searched.winner_holdout_scores
     metrics = classification_metrics(y[holdout_rows], holdout_probability, threshold)
     if winner.boosting_rounds is not None:
         metrics["boosting_rounds"] = winner.boosting_rounds
@@ -238,4 +241,5 @@ def train(
         experiment=experiment,
         search=searched,
         calibration=holdout_calibration(y_true=y[holdout_rows], probability=holdout_probability),
+        holdout_probability=holdout_probability,
     )

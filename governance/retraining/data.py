@@ -17,6 +17,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -51,20 +52,21 @@ class DecisionColumns:
         self.present = dict.fromkeys(self.fields, 0)
 
     def add(self, rows: Iterable[DecisionRow]) -> None:
+        # Column by column over the chunk, not field by field in a loop per row: the loops
+        # then run in list comprehensions and C, several times faster on half a million rows.
         intern = self._interned.setdefault
-        for inputs, decided_at, defaulted in rows:
-            if inputs is None:
-                self.inputs_removed += 1
-                continue
-            for name in self.fields:
-                value = inputs.get(name)
-                if name in inputs:
-                    self.present[name] += 1
-                if isinstance(value, str):
-                    value = intern(value, value)
-                self.values[name].append(value)
-            self.decided_at.append(decided_at)
-            self.defaulted.append(int(defaulted))
+        chunk = list(rows)
+        kept = [row for row in chunk if row[0] is not None]
+        self.inputs_removed += len(chunk) - len(kept)
+        inputs = [row[0] for row in kept if row[0] is not None]  # all of them; said again for the types
+        for name in self.fields:
+            self.present[name] += sum(map(dict.__contains__, inputs, repeat(name)))
+            values = [i.get(name) for i in inputs]
+            if name not in NUMERIC_FIELDS:
+                values = [intern(v, v) if isinstance(v, str) else v for v in values]
+            self.values[name].extend(values)
+        self.decided_at.extend(row[1] for row in kept)
+        self.defaulted.extend(int(row[2]) for row in kept)
 
     @property
     def rows(self) -> int:
@@ -79,7 +81,7 @@ class DecisionColumns:
             raw = self.values.get(name, [None] * self.rows)
             if name in NUMERIC_FIELDS:
                 try:
-                    columns[name] = np.array([np.nan if v is None else float(v) for v in raw], dtype=np.float64)
+                    columns[name] = np.array(raw, dtype=np.float64)  # None becomes NaN
                 except (TypeError, ValueError) as exc:
                     raise RetrainingDataError(
                         f"The decision log's {name} values are not all numbers, as the parent's schema needs."
@@ -217,8 +219,9 @@ def table_sha256(frame: pd.DataFrame) -> str:
             values[np.isnan(values)] = np.nan
             digest.update(values.astype("<f8").tobytes())
         else:
-            values = column.to_numpy(dtype=object, na_value=None)
-            digest.update(b"".join(b"\x00\x1f" if v is None else str(v).encode() + b"\x1f" for v in values))
+            # One join of the whole column, which encodes to the same bytes as value by value.
+            values = column.to_numpy(dtype=object, na_value="\x00")
+            digest.update(("\x1f".join(map(str, values)) + "\x1f").encode() if len(values) else b"")
     return digest.hexdigest()
 
 

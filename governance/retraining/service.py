@@ -15,11 +15,13 @@ running run of a model impossible, whoever asks at the same moment.
 """
 
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import User
@@ -32,7 +34,6 @@ from loanportal.roles import REQUEST_RETRAINING, Role
 
 from ..errors import RetrainingConflict, RetrainingInvalid, RetrainingRefused
 from ..ml.dataset import Dataset, DatasetError
-from ..ml.scorer import scorer_for_document
 from ..ml.search import SearchBudget
 from ..ml.training import train
 from ..models import (
@@ -364,17 +365,24 @@ def _train_and_register(run: RetrainingRun) -> None:
         min_labelled_rows=policy.min_labelled_rows,
         seed=SEED,
     )
-    result = train(
-        table.dataset,
-        seed=SEED,
-        search=SearchBudget(trials=policy.search_trials, seconds=policy.search_seconds),
-        holdout=table.holdout,
-        protected_attributes=list(model.protected_attributes),
-        threshold_policy=model.threshold_policy,
-        fixed_threshold=model.fixed_threshold,
-        min_auc=model.min_auc,
-        fairness_min_group_size=model.fairness_min_group_size,
-    )
+    oot = table.out_of_time_rows
+    oot_frame = table.dataset.frame.iloc[oot]
+    champion = model_version_scorer(version=parent)  # read here: the database stays in this thread
+    with ThreadPoolExecutor(max_workers=1) as beside:
+        # The champion's scores need no candidate: they are computed beside the training, on
+        # the core its single-threaded parts (the winner's final fit, the findings) leave idle.
+        champion_scores = beside.submit(champion.score_frame, oot_frame) if len(oot) else None
+        result = train(
+            table.dataset,
+            seed=SEED,
+            search=SearchBudget(trials=policy.search_trials, seconds=policy.search_seconds, rows=policy.search_rows),
+            holdout=table.holdout,
+            protected_attributes=list(model.protected_attributes),
+            threshold_policy=model.threshold_policy,
+            fixed_threshold=model.fixed_threshold,
+            min_auc=model.min_auc,
+            fairness_min_group_size=model.fairness_min_group_size,
+        )
     last_decided = table.summary["sources"]["decisions"]["last_decided_at"]
     training_data = {
         **result.training_data,
@@ -385,15 +393,19 @@ def _train_and_register(run: RetrainingRun) -> None:
         "retraining": table.summary,
     }
     result = replace(result, training_data=training_data)
-    oot = table.out_of_time_rows
     comparison: dict[str, Any] = {"out_of_time_rows": int(len(oot))}
-    if len(oot):
-        frame = table.dataset.frame.iloc[oot]
+    if champion_scores is not None:
+        # The out-of-time rows are holdout rows, which training scored through the candidate's
+        # artifact already; only the champion scores them here.
+        holdout_rows = result.search.split.holdout_rows
+        position = np.empty(len(table.holdout), dtype=np.int64)
+        position[holdout_rows] = np.arange(len(holdout_rows))
+        candidate_scores = result.holdout_probability[position[oot]]
         comparison.update(
             champion_comparison(
-                y_true=frame["Status"].to_numpy(),
-                champion=model_version_scorer(version=parent).score_frame(frame),
-                candidate=scorer_for_document(result.document).score_frame(frame),
+                y_true=oot_frame["Status"].to_numpy(),
+                champion=champion_scores.result(),
+                candidate=candidate_scores,
             )
         )
         comparison.update(champion=str(parent), champion_id=parent.pk)

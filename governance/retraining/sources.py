@@ -6,6 +6,7 @@ server-side cursor on PostgreSQL, `CHUNK_ROWS` at a time, never one model instan
 row; what is kept is column values (`data.DecisionColumns`).
 """
 
+import gc
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
@@ -23,6 +24,20 @@ def labelled_decisions(*, registered_model: RegisteredModel, fields: list[str]) 
     """Every decision of the model's versions with a recorded outcome, oldest first; those
     whose inputs retention removed are counted, not kept."""
     columns = DecisionColumns(fields=fields)
+    # Each chunk is tens of thousands of fresh dicts, and the cyclic collector would walk the
+    # growing heap again after every few thousand: a third of the read of half a million
+    # decisions. Nothing read here makes a cycle.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        _stream(registered_model, columns)
+    finally:
+        if collecting:
+            gc.enable()
+    return columns
+
+
+def _stream(registered_model: RegisteredModel, columns: DecisionColumns) -> None:
     rows = (
         DecisionLog.objects.filter(model_version__registered_model=registered_model, outcome__isnull=False)
         .order_by("created_at", "id")
@@ -31,7 +46,6 @@ def labelled_decisions(*, registered_model: RegisteredModel, fields: list[str]) 
     )
     while chunk := list(islice(rows, CHUNK_ROWS)):
         columns.add(chunk)
-    return columns
 
 
 def outcomes_since(*, registered_model: RegisteredModel, since: datetime) -> int:

@@ -9,6 +9,7 @@ from django.core.management import call_command, load_command_class
 from django.core.management.base import CommandError
 from rest_framework.authtoken.models import Token
 
+from governance.ml.search import DEFAULT_ROWS
 from governance.models import ModelVersion, Transition, VersionState
 
 
@@ -55,7 +56,7 @@ def test_train_model_reports_a_bad_file_clearly(tmp_path):
 def test_train_model_searches_the_given_trials_and_prints_the_leaderboard(demo_csv):
     output = run("train_model", "--data", str(demo_csv), "--search-trials", "3", "--search-seconds", "600")
     experiment = ModelVersion.objects.get().experiment
-    assert experiment["search"]["budget"] == {"trials": 3, "seconds": 600.0}
+    assert experiment["search"]["budget"] == {"trials": 3, "seconds": 600.0, "rows": DEFAULT_ROWS}
     assert experiment["search"]["trials_run"] == 3
     assert "all 3 LightGBM trials ran" in output
     for row in experiment["leaderboard"]:

@@ -19,11 +19,13 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from governance.ml.experiment import source_commit
+from governance.ml.search import DEFAULT_ROWS
 from governance.models import ModelVersion
 
 LEADERBOARD_FIELDS = {
     "rank", "candidate", "kind", "params", "cv_roc_auc_mean", "cv_roc_auc_std", "cv_roc_auc_folds",
-    "holdout_roc_auc", "training_seconds", "boosting_rounds", "winner",
+    "holdout_roc_auc", "training_seconds", "boosting_rounds", "winner", "cv_rows", "training_rows",
+    "fitted_rows", "sample_holdout_roc_auc",
 }  # fmt: skip
 
 
@@ -42,7 +44,7 @@ def test_a_trained_version_records_its_experiment(demo_csv, monkeypatch):
         assert experiment["model"]["params"]["seed"] == 8
     assert experiment["seed"] == 8
     search = experiment["search"]
-    assert search["budget"] == {"trials": 2, "seconds": 40.0}
+    assert search["budget"] == {"trials": 2, "seconds": 40.0, "rows": DEFAULT_ROWS}
     assert (search["trials_run"], search["stopped_by"]) == (2, "trials")
     assert search["cv"]["folds"] >= 3 and search["cv"]["seed"] == 8
     assert len(experiment["leaderboard"]) == 3  # two LightGBM trials and the baseline
@@ -94,6 +96,7 @@ def test_the_model_card_and_the_version_api_show_the_experiment(client, validato
     assert f"<code>{experiment['source_commit']}</code>" in page
     assert f"<code>{experiment['data']['sha256']}</code>" in page
     assert experiment["search"]["stopped"] in page
+    assert experiment["search"]["rows"] in page  # "cross-validated on all 4,800 training rows"
 
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=validator)[0].key}")

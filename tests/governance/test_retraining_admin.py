@@ -5,6 +5,7 @@ monitoring page."""
 import pytest
 from django.urls import reverse
 
+from governance.ml.search import DEFAULT_ROWS
 from governance.models import RetrainingPolicy, RetrainingRun, RetrainingTrigger
 from governance.retraining.service import retraining_check, retraining_run_execute
 from governance.templatetags.readable import readable
@@ -100,13 +101,19 @@ def test_model_approvers_edit_the_policy_and_data_scientists_read_it(client, pro
         "out_of_time_share": 0.2,
         "search_trials": 4,
         "search_seconds": 40,
+        "search_rows": 80_000,
         # The admin's form posts these hidden initial values for fields with callable defaults.
         "initial-search_trials": 4,
         "initial-search_seconds": 40.0,
+        "initial-search_rows": DEFAULT_ROWS,
     }
     assert client.post(url, form).status_code == 403
     client.force_login(approver)
     assert client.post(url, form).status_code == 302
     policy.refresh_from_db()
-    assert policy.drift_inputs_min == 5
-    assert policy.history.first().history_change_reason == "Retraining policy changed in the admin: drift_inputs_min"
+    assert (policy.drift_inputs_min, policy.search_rows) == (5, 80_000)
+    assert (
+        policy.history.first().history_change_reason
+        == "Retraining policy changed in the admin: drift_inputs_min, search_rows"
+    )
+    assert policy.history.last().search_rows == DEFAULT_ROWS  # the default, in the history

@@ -138,3 +138,24 @@ def test_a_pending_run_executes_once(production_version, labelled, author):
     quick_policy(production_version.registered_model, min_labelled_rows=1_000_000)
     run = _run(author)
     assert retraining_run_execute(run_id=run.pk).finished_at == run.finished_at
+
+
+def test_the_policys_search_rows_sample_the_search_and_the_candidate_is_fitted_on_every_training_row(
+    production_version, labelled, author
+):
+    quick_policy(production_version.registered_model, search_rows=2_000)
+    run = _run(author)
+    assert run.state == RetrainingState.SUCCEEDED, run.failure
+    # 1,500 decisions (300 out of time) and the 6,000 file rows (1,200 held out).
+    training_rows = run.data_summary["rows"] - run.data_summary["holdout_rows"]
+    assert training_rows == 1_200 + 4_800
+    search = run.candidate.experiment["search"]
+    assert (search["cv"]["rows"], search["cv"]["training_rows"]) == (2_000, training_rows)
+    assert search["rows"].startswith(f"cross-validated on 2,000 of {training_rows:,} training rows")
+    assert search["budget"]["rows"] == 2_000
+    assert {(row["cv_rows"], row["training_rows"]) for row in run.leaderboard} == {(2_000, training_rows)}
+    winner = run.leaderboard[0]
+    assert search["final_fit"] == {**search["final_fit"], "candidate": winner["candidate"], "refitted": True}
+    # LightGBM learns from the whole training part, the baseline from its fit rows (90%).
+    assert winner["fitted_rows"] in (training_rows, training_rows - round(training_rows * 0.1))
+    assert run.candidate.metrics["roc_auc"] == pytest.approx(winner["holdout_roc_auc"], abs=1e-12)

@@ -2,9 +2,11 @@
 version's findings, demo applications, and decision-log rows written as the API would
 write them."""
 
+import re
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +20,16 @@ from governance.models import ModelVersion
 from governance.workflow import CHALLENGER_EVIDENCE
 from monitoring.models import Comparison, Trigger
 from predictions.models import DecisionLog, decision_inputs_sha256
+
+README = (Path(__file__).parents[1] / "README.md").read_text()
+
+
+def readme_block(language: str, after: str) -> str:
+    """The first fenced block of `language` after the README text `after`."""
+    start = README.index(after)
+    match = re.compile(rf"```{language}\n(.*?)```", re.DOTALL).search(README, start)
+    assert match, f"no {language} block after {after!r} in the README"
+    return match.group(1)
 
 
 def waive_all_high(version: ModelVersion) -> dict[str, str]:

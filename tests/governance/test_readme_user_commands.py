@@ -5,7 +5,6 @@ token stops working) and revoked."""
 import re
 import shlex
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -14,16 +13,14 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from tests.predictions.support import PREDICT_URL
+from tests.support import readme_block
 
-README = (Path(__file__).parents[2] / "README.md").read_text()
 pytestmark = pytest.mark.django_db
 
 
 def readme_provisioning_commands() -> list[list[str]]:
-    start = README.index("Provision people and systems with:")
-    block = re.compile(r"```sh\n(.*?)```", re.DOTALL).search(README, start)
-    assert block
-    lines = [line.split("  #")[0] for line in block.group(1).splitlines()]
+    block = readme_block("sh", "Provision people and systems with:")
+    lines = [line.split("  #")[0] for line in block.splitlines()]
     return [shlex.split(line)[2:] for line in lines if line.startswith("python manage.py ")]
 
 

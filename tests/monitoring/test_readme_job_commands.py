@@ -5,20 +5,18 @@ import json
 import re
 import shlex
 from io import StringIO
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 
-README = (Path(__file__).parents[2] / "README.md").read_text()
+from tests.support import readme_block
+
 pytestmark = pytest.mark.django_db
 
 
 def readme_job_commands() -> list[list[str]]:
-    start = README.index("for operations scripts:")
-    block = re.compile(r"```sh\n(.*?)```", re.DOTALL).search(README, start)
-    assert block
-    lines = [re.sub(r"\s*\[[^\]]*\]", "", line) for line in block.group(1).splitlines()]
+    block = readme_block("sh", "for operations scripts:")
+    lines = [re.sub(r"\s*\[[^\]]*\]", "", line) for line in block.splitlines()]
     return [shlex.split(line)[2:] for line in lines if line.startswith("python manage.py run_")]
 
 

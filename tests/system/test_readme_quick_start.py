@@ -24,25 +24,18 @@ from typing import Any
 
 import pytest
 
+from tests.support import README, readme_block
+
 from .support import ROOT, Process, free_port, request, wait_for
 
 pytestmark = pytest.mark.system
 
-README = (ROOT / "README.md").read_text()
 START_TIMEOUT = 300.0  # migrations and training the demo model on a fresh SQLite database
 STOP_TIMEOUT = 60.0
 TOKEN_LINE = re.compile(r"^\s*API token of api-client: (\w+)$", re.MULTILINE)
 TOKEN_LINES = re.compile(r"^\s*API token of ([\w-]+): (\w+)$", re.MULTILINE)
 # The variables a newcomer's shell has; nothing of the portal's own.
 SHELL_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "USER")
-
-
-def readme_block(language: str, after: str) -> str:
-    """The first fenced block of `language` after the README text `after`."""
-    start = README.index(after)
-    match = re.compile(rf"```{language}\n(.*?)```", re.DOTALL).search(README, start)
-    assert match, f"no {language} block after {after!r} in the README"
-    return match.group(1)
 
 
 def fresh_checkout(destination: Path) -> Path:

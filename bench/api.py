@@ -19,11 +19,11 @@ each figure beside its target:
 * /metrics: predictions counted across all gunicorn workers == rows logged.
 
 The demo leaves its challenger in shadow (`start_shadow`, README "Challenger evaluation");
-the header says how many versions are. With --shadow-ab the figures are measured twice on
-the same gunicorn, first with no version in shadow (`stop_shadow`), then with the demo
-challenger back in shadow (`start_shadow` by the demo approver, as the demo does), and
-printed side by side: shadow scoring is an hourly job after the fact, so nothing on the
-scoring path may differ.
+the header says how many versions are. With --shadow-ab the figures are measured on the
+same gunicorn in four phases: with no version in shadow (`stop_shadow`), with the demo
+challenger back in shadow (`start_shadow` by the demo approver, as the demo does), again
+in shadow, again without; each condition's mean is printed side by side. Shadow scoring is
+an hourly job after the fact, so nothing on the scoring path may differ.
 
 The load generator is Python in threads, each on one keep-alive connection with a
 minimal HTTP/1.1 client (`support.Api`): light enough to share the two cores with
@@ -174,15 +174,19 @@ def main() -> None:
             measure(api, args, token, sample, bodies, batch_body)
         else:
             challenger = demo_challenger()
-            figures = {}
-            for label, active in (("without a version in shadow", False), ("with the demo challenger in shadow", True)):
+            # Without, with, with, without: each phase runs on a longer decision log and a
+            # warmer (or busier) machine than the one before, and this order gives both
+            # conditions the same share of that drift; each figure is the mean of its two.
+            figures: dict[bool, list[dict[str, float]]] = {False: [], True: []}
+            for active in (False, True, True, False):
                 shadow_set(challenger, active=active)
+                label = "with the demo challenger in shadow" if active else "without a version in shadow"
                 print(f"--- {label} ({shadow_versions().count()} in shadow)")
-                figures[label] = measure(api, args, token, sample, bodies, batch_body)
-            print(f"{'--- side by side':<46} {'no shadow':>14} {'shadow':>14}")
-            without, shadowed = figures.values()
+                figures[active].append(measure(api, args, token, sample, bodies, batch_body))
+            print(f"{'--- side by side, mean of two phases each':<46} {'no shadow':>14} {'shadow':>14}")
             for key, label in FIGURES.items():
-                print(f"{label:<46} {without[key]:>14.3f} {shadowed[key]:>14.3f}")
+                without, shadowed = (sum(phase[key] for phase in figures[a]) / 2 for a in (False, True))
+                print(f"{label:<46} {without:>14.3f} {shadowed:>14.3f}")
 
         scored = DecisionLog.objects.count() - rows_before
         counted = predictions_counted(api) - metrics_before

@@ -2,6 +2,9 @@
 input refused with a sentence and nothing registered."""
 
 import json
+import re
+import shlex
+from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
@@ -10,6 +13,7 @@ from django.core.management.base import CommandError
 from governance.models import ModelVersion, RetrainingRun, RetrainingState
 from tests.governance.retraining_support import labelled_frame, log_labelled, quick_policy
 from tests.predictions.support import token_client
+from tests.support import readme_block
 
 pytestmark = pytest.mark.django_db
 
@@ -130,3 +134,29 @@ def test_the_api_refuses_a_model_without_a_production_version(draft_version, aut
     response = token_client(author).post("/api/v1/models/loan-default/retrain/", {"reason": "x"}, format="json")
     assert response.status_code == 400
     assert "no version in production" in response.json()["detail"]
+
+
+def test_the_readme_retraining_examples_run_as_printed(production_version, author, log_decisions, capsys):
+    """README "Retraining": the two commands (optional `[...]` parts left out) and the curl's
+    request, with a Data Scientist's token as `make run` prints it."""
+    quick_policy(production_version.registered_model)
+    log_labelled(log_decisions, production_version, 800, seed=8)
+    block = readme_block("sh", "is ever submitted or promoted automatically.").replace("\\\n", " ")
+    lines = [re.sub(r"\s*\[[^\]]*\]", "", line.split("  #")[0]).strip() for line in block.splitlines()]
+    check, retrain_line = (shlex.split(line)[2:] for line in lines if line.startswith("python manage.py "))
+    (curl,) = [line for line in lines if line.startswith("curl ")]
+
+    call_command(*check)
+    assert json.loads(capsys.readouterr().out)["version_id"] == production_version.pk
+    call_command(*retrain_line)
+    assert RetrainingRun.objects.get().state == RetrainingState.SUCCEEDED
+    assert "registered as a draft" in capsys.readouterr().out
+
+    arguments = shlex.split(curl)
+    url = urlsplit(arguments[-1])
+    body = json.loads(arguments[arguments.index("-d") + 1])
+    assert (url.hostname, url.port) == ("127.0.0.1", 8000)
+    assert "Authorization: Token $AUTHOR_TOKEN" in arguments
+    response = token_client(author).post(url.path, body, format="json")
+    assert response.status_code == 202, response.content
+    assert RetrainingRun.objects.get(pk=response.json()["id"]).reason == "Credit policy changed"

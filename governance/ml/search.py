@@ -48,7 +48,7 @@ import time
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, replace
 from functools import partial
-from typing import Any
+from typing import Any, cast
 
 import lightgbm as lgb
 import numpy as np
@@ -297,6 +297,13 @@ def cv_folds(y: np.ndarray, train_rows: np.ndarray, *, folds: int, seed: int) ->
     return [(train_rows[a], train_rows[b]) for a, b in splitter.split(train_rows, y[train_rows])]
 
 
+def early_stopping_split(y: np.ndarray, rows: np.ndarray, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """`rows` as the rows a booster is fitted on and a stratified `EARLY_STOPPING_SHARE` of
+    them that stops its boosting early."""
+    fit_rows, stop_rows = train_test_split(rows, test_size=EARLY_STOPPING_SHARE, stratify=y[rows], random_state=seed)
+    return fit_rows, stop_rows
+
+
 def search_sample(y: np.ndarray, train_rows: np.ndarray, *, rows: int, seed: int) -> np.ndarray:
     """`train_rows` when there are at most `rows` of them, else a stratified sample of
     `rows` of them drawn with `seed`, in row order."""
@@ -366,10 +373,7 @@ def candidate_search(
     # Not sampled: the very split the caller made, so a search within the rows changes nothing.
     search_split = _sample_split(table.y, search_rows, split.holdout_rows, seed=seed) if sampled else split
     fold_rows = cv_folds(table.y, search_rows, folds=folds, seed=seed)
-    boosting_folds = [
-        (*train_test_split(rows, test_size=EARLY_STOPPING_SHARE, stratify=table.y[rows], random_state=seed), held_out)
-        for rows, held_out in fold_rows
-    ]
+    boosting_folds = [(*early_stopping_split(table.y, rows, seed=seed), held_out) for rows, held_out in fold_rows]
 
     candidates: list[Candidate] = []
     best_model: str | dict[str, Any] = ""
@@ -459,9 +463,7 @@ def candidate_search(
 
 def _sample_split(y: np.ndarray, sample: np.ndarray, holdout_rows: np.ndarray, *, seed: int) -> Split:
     """The sample's own fit and early-stopping rows, stratified as the caller's split is."""
-    fit_rows, stop_rows = train_test_split(
-        sample, test_size=EARLY_STOPPING_SHARE, stratify=y[sample], random_state=seed
-    )
+    fit_rows, stop_rows = early_stopping_split(y, sample, seed=seed)
     return Split(fit_rows=fit_rows, stop_rows=stop_rows, holdout_rows=holdout_rows)
 
 
@@ -558,15 +560,11 @@ def _lightgbm_candidate(
             scores = booster.predict(table.matrix[held_out], num_iteration=booster.best_iteration, num_threads=1)
         return _auc(table, held_out, scores)
 
-    def final() -> tuple[str, int, np.ndarray]:
-        # Scored in the pool too, beside the folds, rather than after them in this thread.
-        model, rounds = _lightgbm_final(table, split, params)
-        return model, rounds, _holdout_scores(table, split, model)
-
     fold_futures = [pool.submit(fold_auc, rows) for rows in folds]
-    final_future = pool.submit(final)
+    # Scored in the pool too, beside the folds, rather than after them in this thread.
+    final_future = pool.submit(_final_fit, table, split, ModelKind.LIGHTGBM, params)
     aucs = [future.result() for future in fold_futures]
-    model, rounds, scores = final_future.result()
+    final = final_future.result()
     if any(auc is None for auc in aucs):
         return None
     candidate = Candidate(
@@ -574,12 +572,12 @@ def _lightgbm_candidate(
         kind=ModelKind.LIGHTGBM,
         params=searched,
         fold_auc=[auc for auc in aucs if auc is not None],
-        holdout_auc=_auc(table, split.holdout_rows, scores),
+        holdout_auc=_auc(table, split.holdout_rows, final.scores),
         seconds=time.perf_counter() - started,
-        fitted_rows=len(split.train_rows),
-        boosting_rounds=rounds,
+        fitted_rows=final.fitted_rows,
+        boosting_rounds=final.rounds,
     )
-    return candidate, model, scores
+    return candidate, cast(str, final.model), final.scores
 
 
 def _logistic_candidate(
@@ -588,7 +586,7 @@ def _logistic_candidate(
     started = time.perf_counter()
     *fold_models, final = pool.map(partial(_logistic_final, table), [rows for rows, _ in folds] + [split.fit_rows])
     fold_auc = [
-        float(roc_auc_score(table.y[held_out], fitted.predict_proba(table.matrix[held_out])[:, 1]))
+        _auc(table, held_out, fitted.predict_proba(table.matrix[held_out])[:, 1])
         for fitted, (_, held_out) in zip(fold_models, folds, strict=True)
     ]
     model = logistic_export(final, feature_names=table.feature_names)

@@ -36,12 +36,12 @@ from .schema import Encoder, schema_from_frame
 from .scorer import scorer_for_document
 from .search import (
     DEFAULT_SEARCH,
-    EARLY_STOPPING_SHARE,
     SearchBudget,
     SearchResult,
     Split,
     TrainingTable,
     candidate_search,
+    early_stopping_split,
     lightgbm_params,
 )
 
@@ -84,9 +84,7 @@ def holdout_split(y: np.ndarray, *, seed: int, holdout: npt.ArrayLike | None = N
     for part, part_rows in (("holdout", holdout_rows), ("training part", train_rows)):
         if len(np.unique(y[part_rows])) < 2:
             raise ValueError(f"The {part} ({len(part_rows)} rows) needs both defaults and repayments.")
-    fit_rows, stop_rows = train_test_split(
-        train_rows, test_size=EARLY_STOPPING_SHARE, stratify=y[train_rows], random_state=seed
-    )
+    fit_rows, stop_rows = early_stopping_split(y, train_rows, seed=seed)
     return Split(fit_rows=fit_rows, stop_rows=stop_rows, holdout_rows=holdout_rows)
 
 

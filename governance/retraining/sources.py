@@ -6,11 +6,11 @@ server-side cursor on PostgreSQL, `CHUNK_ROWS` at a time, never one model instan
 row; what is kept is column values (`data.DecisionColumns`).
 """
 
-import gc
 from datetime import datetime
 from itertools import islice
 from pathlib import Path
 
+from loanportal.cyclic_gc import cyclic_gc_paused
 from predictions.models import DecisionLog
 
 from ..ml.dataset import Dataset, DatasetError, file_sha256, load_dataset
@@ -27,13 +27,8 @@ def labelled_decisions(*, registered_model: RegisteredModel, fields: list[str]) 
     # Each chunk is tens of thousands of fresh dicts, and the cyclic collector would walk the
     # growing heap again after every few thousand: a third of the read of half a million
     # decisions. Nothing read here makes a cycle.
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
+    with cyclic_gc_paused():
         _stream(registered_model, columns)
-    finally:
-        if collecting:
-            gc.enable()
     return columns
 
 

@@ -76,7 +76,10 @@ class DemoContext:
     weekend_decisions: int = 600
     outcome_lag_days: int = 10
     end: datetime | None = None
-    seed: int = 2026
+    # Chosen so that no stable day, in any of the 7 places the weekends can fall, strays
+    # from the training data by more than 2.3 points of missing share (the data-quality
+    # bound is 5): the incidents are the shift's only.
+    seed: int = 101
 
     def __post_init__(self) -> None:
         if self.days <= len(SHIFT_EQUI_SHARES):
@@ -127,13 +130,20 @@ def demo_decisions_step(context: DemoContext) -> str:
     counts = [context.weekend_decisions if d.weekday() >= 5 else context.weekday_decisions for d in days]
     stable = len(days) - len(SHIFT_EQUI_SHARES)
     rng = np.random.default_rng(context.seed)
+    # A day's applications are the first `count` of a block drawn for its place in the
+    # month, so what a day holds does not depend on the weekday the month starts on: the
+    # demo is the same whatever today's date (drawn to fit each calendar instead, one
+    # date's weekend day got a chance 23% of missing dtir1, against 16%, and a
+    # data-quality incident the demo does not mean to show).
+    block = max(context.weekday_decisions, context.weekend_decisions)
     # One generator call for the stable days and one per shifted day: its set-up dominates small calls.
-    frames = [generate(sum(counts[:stable]), seed=context.seed)]
-    frames += [
-        generate(counts[stable + i], seed=context.seed + 1 + i, profile=_shifted_profile(share))
+    stable_blocks = generate(stable * block, seed=context.seed)
+    blocks = [stable_blocks.iloc[i * block : (i + 1) * block] for i in range(stable)]
+    blocks += [
+        generate(block, seed=context.seed + 1 + i, profile=_shifted_profile(share))
         for i, share in enumerate(SHIFT_EQUI_SHARES)
     ]
-    frame = pd.concat(frames, ignore_index=True)
+    frame = pd.concat([rows.iloc[:count] for rows, count in zip(blocks, counts, strict=True)], ignore_index=True)
     applications = frame.rename(columns=CSV_COLUMN_RENAMES)[list(APPLICATION_FIELDS)]
     created_at = [at for day, count in zip(days, counts, strict=True) for at in _times(day, count, rng)]
     with transaction.atomic():

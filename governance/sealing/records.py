@@ -5,10 +5,12 @@ import hashlib
 import queue
 import threading
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Exists, F, Func, OuterRef, QuerySet, TextField, Value
 from django.db.models.functions import Cast, Collate
 
@@ -67,18 +69,59 @@ def binary_order(expression: str) -> Collate:
     return Collate(expression, "C" if connection.vendor == "postgresql" else "BINARY")
 
 
-def rows_stream(queryset: QuerySet[Any], *, read_ahead: bool = False) -> Iterator[tuple[Any, ...]]:
+@contextmanager
+def snapshot_connection(snapshot: str | None = None) -> Iterator[BaseDatabaseWrapper]:
+    """A PostgreSQL connection of its own, in one REPEATABLE READ, READ ONLY transaction
+    opened now, or in the exported `snapshot` of another transaction (what that one sees,
+    `pg_export_snapshot`); closed afterwards."""
+    this = connections[DEFAULT_DB_ALIAS]
+    reader = type(this)(this.settings_dict, this.alias)
+    try:
+        reader.set_autocommit(False)
+        with reader.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+            if snapshot is not None:
+                cursor.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])
+        yield reader
+        reader.rollback()
+    finally:
+        reader.close()
+
+
+@contextmanager
+def reading_connection() -> Iterator[BaseDatabaseWrapper | None]:
+    """The connection to stream a large read on while this one writes and commits.
+
+    On PostgreSQL outside a transaction: a `snapshot_connection` opened now (after
+    whatever lock the caller took). On it the server-side cursor computes rows as they
+    are fetched. On this connection it would have to be kept across the writes' commits
+    (WITH HOLD), and PostgreSQL computes such a cursor's whole result at the first
+    commit, while the caller waits: 11 s for a million decisions. Inside a transaction
+    (which a second connection could not see into) and elsewhere: None, read on this
+    connection."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield None
+        return
+    with snapshot_connection() as reader:
+        yield reader
+
+
+def rows_stream(
+    queryset: QuerySet[Any], *, read_ahead: bool = False, using: BaseDatabaseWrapper | None = None
+) -> Iterator[tuple[Any, ...]]:
     """The rows of a `values_list` queryset. On PostgreSQL its SQL runs on a server-side
     cursor and the rows are the driver's, without Django's per-value converters: the
     caller selects columns that need none (text casts, numbers, times, bytes).
 
     `read_ahead` fetches the next batch while the caller works on this one, for a reader
-    that sends no other statement on the connection until the stream ends (verifying)."""
+    that sends no other statement on the connection until the stream ends (verifying,
+    or sealing on a `reading_connection` of its own). `using`: the connection to read
+    on, this one by default."""
     if connection.vendor != "postgresql":
         yield from queryset.iterator(chunk_size=CHUNK)
         return
     sql, params = queryset.query.sql_with_params()
-    with connection.chunked_cursor() as cursor:
+    with (using or connection).chunked_cursor() as cursor:
         cursor.execute(sql, params)
         batches = _batches_read_ahead(cursor) if read_ahead else iter(lambda: cursor.fetchmany(CHUNK), [])
         for rows in batches:
@@ -253,17 +296,14 @@ class _FastRecords:
     A record is selected as texts alternating with the values only Python encodes (floats,
     JSON documents, digests): `text, value, text, ..., text`, the texts holding the keys,
     the punctuation and the canonical text of every other field and of the id. `encoders`
-    are (position among those columns, canonical text) of the values; the extra columns
-    follow, encoded by `extra_texts`."""
+    are (position among those columns, canonical text) of the values."""
 
     kind: Kind
     columns: tuple[Any, ...]
     encoders: tuple[tuple[int, ValueText], ...]
-    extra_columns: tuple[Any, ...]
-    extra_texts: tuple[ValueText, ...]
 
     @classmethod
-    def of(cls, kind: Kind, extra: Sequence[str] = ()) -> "_FastRecords | None":
+    def of(cls, kind: Kind) -> "_FastRecords | None":
         names = [*kind.fields, *(f"{name}_sha256" for name in kind.digests)]
         pieces, order = record_pieces(kind.name, names)
         columns: list[Any] = []
@@ -289,20 +329,14 @@ class _FastRecords:
                     text = []
             text.append(Value(piece, output_field=TextField()))
         columns.append(_joined(text))
-        extras = [_column(kind, name) for name in extra]
-        if any(column is None for column in extras):
-            return None
-        return cls(
-            kind,
-            tuple(columns),
-            tuple(encoders),
-            tuple(column[0] for column in extras if column),
-            tuple(column[1] for column in extras if column),
-        )
+        return cls(kind, tuple(columns), tuple(encoders))
 
-    def rows(self, queryset: QuerySet[Any], *, read_ahead: bool) -> Iterator[tuple[Any, ...]]:
-        selected = {f"_audit_{index}": column for index, column in enumerate(self.columns + self.extra_columns)}
-        return rows_stream(queryset.annotate(**selected).values_list("_pk_text", *selected), read_ahead=read_ahead)
+    def rows(
+        self, queryset: QuerySet[Any], *, read_ahead: bool, using: BaseDatabaseWrapper | None
+    ) -> Iterator[tuple[Any, ...]]:
+        selected = {f"_audit_{index}": column for index, column in enumerate(self.columns)}
+        values = queryset.annotate(**selected).values_list("_pk_text", *selected)
+        return rows_stream(values, read_ahead=read_ahead, using=using)
 
 
 def _kept_digest_text(kind: Kind, texts: Sequence[ValueText]) -> Callable[[Sequence[Any]], str]:
@@ -322,12 +356,11 @@ def _kept_digest_text(kind: Kind, texts: Sequence[ValueText]) -> Callable[[Seque
 
 
 def _fast_stream(
-    kind: Kind, fast: _FastRecords, queryset: QuerySet[Any], *, read_ahead: bool
+    kind: Kind, fast: _FastRecords, queryset: QuerySet[Any], *, read_ahead: bool, using: BaseDatabaseWrapper | None
 ) -> Iterator[tuple[Any, ...]]:
-    stop = 1 + len(fast.columns)
     encoders = [(1 + index, encode) for index, encode in fast.encoders]
-    for row in fast.rows(queryset, read_ahead=read_ahead):
-        parts = list(row[:stop])
+    for row in fast.rows(queryset, read_ahead=read_ahead, using=using):
+        parts = list(row)
         for index, encode in encoders:
             parts[index] = encode(parts[index])
         pk = parts[0]
@@ -339,20 +372,13 @@ def _fast_stream(
             raise CanonicalFormError(
                 f"The {kind.name} record {pk} holds a value with no canonical encoding (version 1)."
             ) from None
-        yield (pk, pk, record.encode("utf-8"), *row[stop:])
+        yield (pk, pk, record.encode("utf-8"))
 
 
-@dataclass(frozen=True)
-class RecordStream:
-    """Rows (pk, pk text, canonical record, *extra values), and the kept digest of the
-    data among the extra values (`Kind.kept_digest`'s data fields, in order)."""
-
-    rows: Iterator[tuple[Any, ...]]
-    data_digest: Callable[[Sequence[Any]], str]
-
-
-def records_stream(queryset: QuerySet[Any], kind: Kind, *extra: str, read_ahead: bool = False) -> RecordStream:
-    """The canonical record of each row of `queryset`, with the values of `extra`.
+def records_stream(
+    queryset: QuerySet[Any], kind: Kind, *, read_ahead: bool = False, using: BaseDatabaseWrapper | None = None
+) -> Iterator[tuple[Any, str, bytes]]:
+    """(pk, pk text, canonical record) of each row of `queryset`.
 
     On PostgreSQL the rows come from a server-side cursor without the ORM's conversions,
     the query writes the canonical text of most fields itself (`SQL_TEXT`) and Python
@@ -360,26 +386,44 @@ def records_stream(queryset: QuerySet[Any], kind: Kind, *extra: str, read_ahead:
     same bytes as `Kind.record` builds through `canonical_record`. Elsewhere, or for a
     field type the fast path does not know, through `Kind.record`. The pk comes as the
     database's text on the fast path, as the ORM's value otherwise: `Kind.record_id`
-    takes either. `read_ahead` as for `rows_stream`."""
-    kept = kind.kept_digest
-    data_fields = kept.data_fields if kept else ()
-    fast = _FastRecords.of(kind, extra) if connection.vendor == "postgresql" else None
+    takes either. `read_ahead` and `using` as for `rows_stream`."""
+    fast = _FastRecords.of(kind) if connection.vendor == "postgresql" else None
     if fast is not None:
-        data_at = [extra.index(name) for name in data_fields if name in extra]
-        digest = _kept_digest_text(kind, [fast.extra_texts[i] for i in data_at]) if kept and data_at else _no_digest
-        return RecordStream(_fast_stream(kind, fast, queryset, read_ahead=read_ahead), digest)
-    return RecordStream(
-        _orm_stream(queryset, kind, *extra), lambda data: digest_of(dict(zip(data_fields, data, strict=True)))
+        return _fast_stream(kind, fast, queryset, read_ahead=read_ahead, using=using)
+    return _orm_stream(queryset, kind)
+
+
+@dataclass(frozen=True)
+class KeptStream:
+    """Rows (pk text, kept digest, *data, cleared at) and the digest of a row's data."""
+
+    rows: Iterator[tuple[Any, ...]]
+    data_digest: Callable[[Sequence[Any]], str]
+
+
+def kept_stream(
+    queryset: QuerySet[Any], kind: Kind, *, read_ahead: bool = False, using: BaseDatabaseWrapper | None = None
+) -> KeptStream:
+    """The kept digest, data and clearing time of each row of a kind with a kept digest,
+    to check the data against the digest. On PostgreSQL without the ORM's conversions
+    (`_column`), the digest computed from the text the query writes; elsewhere through
+    the ORM and `digest_of`. `read_ahead` and `using` as for `rows_stream`."""
+    kept = kind.kept_digest
+    assert kept is not None  # nosec B101
+    names = (kept.column, *kept.data_fields, kept.cleared_at)
+    columns = [_column(kind, name) for name in names] if connection.vendor == "postgresql" else []
+    fast = [column for column in columns if column is not None]
+    if columns and len(fast) == len(columns):
+        selected = {f"_kept_{index}": column[0] for index, column in enumerate(fast)}
+        values = queryset.annotate(**selected).values_list("_pk_text", *selected)
+        digest = _kept_digest_text(kind, [column[1] for column in fast[1:-1]])
+        return KeptStream(rows_stream(values, read_ahead=read_ahead, using=using), digest)
+    return KeptStream(
+        queryset.values_list("_pk_text", *names).iterator(chunk_size=CHUNK),
+        lambda data: digest_of(dict(zip(kept.data_fields, data, strict=True))),
     )
 
 
-def _no_digest(data: Sequence[Any]) -> str:
-    raise LookupError("No kept data was selected.")
-
-
-def _orm_stream(queryset: QuerySet[Any], kind: Kind, *extra: str) -> Iterator[tuple[Any, ...]]:
-    names = ("pk", "_pk_text", *kind.record_fields, *extra)
-    width = len(kind.record_fields)
-    for row in queryset.values_list(*names).iterator(chunk_size=CHUNK):
-        values = row[2 : 2 + width]
-        yield (row[0], row[1], kind.record(row[0], values), *row[2 + width :])
+def _orm_stream(queryset: QuerySet[Any], kind: Kind) -> Iterator[tuple[Any, str, bytes]]:
+    for row in queryset.values_list("pk", "_pk_text", *kind.record_fields).iterator(chunk_size=CHUNK):
+        yield (row[0], row[1], kind.record(row[0], row[2:]))

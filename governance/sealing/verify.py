@@ -9,7 +9,9 @@ sealed yet or, when older than the newest block by more than the grace, forged),
 checkpoints. Each mismatch names the kind, the record id or block, and one of `PROBLEMS`.
 """
 
+import multiprocessing
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 from typing import Any
@@ -17,12 +19,22 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from governance.ledger import SealedBlock, block_problems, leaf_hash
 from governance.models import AuditBlock, AuditLeaf
 
-from .kinds import KINDS, Kind
-from .records import binary_order, records_stream, rows_stream, sealed_block, unsealed, with_text_id
+from .kinds import KINDS, KINDS_BY_NAME, Kind
+from .records import (
+    binary_order,
+    kept_stream,
+    records_stream,
+    rows_stream,
+    sealed_block,
+    snapshot_connection,
+    unsealed,
+    with_text_id,
+)
 
 CHANGED, DELETED, FORGED, OUT_OF_ORDER = "changed", "deleted", "forged", "out of order"
 TAIL_TRUNCATED, BLOCK_EDITED, SIGNATURE_INVALID = "tail truncated", "block edited", "signature invalid"
@@ -112,17 +124,16 @@ class _KindCheck:
                 self.add(_block_problem_kind(sentence), sentence, block=block.number)
             previous = sealed
 
-    def records(self) -> dict[str, int]:
-        """Records against their leaves; the kept digests against the data they keep."""
-        kind, kept = self.kind, self.kind.kept_digest
-        extra = (kept.column, *kept.data_fields, kept.cleared_at) if kept else ()
+    def records(self, kept: "Future[_KeptCheck] | None") -> dict[str, int]:
+        """Records against their leaves; then the kept digests against the data they keep,
+        checked meanwhile in a worker process (`kept`, a future) or here."""
+        kind = self.kind
         # A UUID's order is its text's code-point order (16 bytes compared in turn, written
         # as lowercase hex with the hyphens at fixed places): the primary key's index gives
         # that order without sorting the wide rows. An integer's text order is not its own.
         order = "pk" if kind.uuid_ids else binary_order("_pk_text")
         # Read ahead: nothing else is sent on the connection until both streams end.
-        stream = records_stream(with_text_id(kind).order_by(order), kind, *extra, read_ahead=True)
-        records, data_digest = stream.rows, stream.data_digest
+        records = records_stream(with_text_id(kind).order_by(order), kind, read_ahead=True)
         leaves = rows_stream(
             AuditLeaf.objects.filter(kind=kind.name)
             .order_by(binary_order("record_id"))
@@ -130,7 +141,7 @@ class _KindCheck:
             read_ahead=True,
         )
         changed: list[_Changed] = []
-        counts = {"records": 0, "unsealed": 0, "cleared_by_retention": 0}
+        counts = {"records": 0, "unsealed": 0}
         for record, leaf in _merge(records, leaves):
             if record is None:
                 # `_merge` yields at least one side.
@@ -149,19 +160,17 @@ class _KindCheck:
                 recomputed, stored = leaf_hash(record[2]), bytes(leaf[1])
                 if recomputed != stored:
                     changed.append(_Changed(record[0], kind.record_id(record[0]), leaf[2], recomputed, stored))
-            if kept:
-                digest, data, cleared_at = record[3], record[4:-1], record[-1]
-                if all(value is None for value in data):
-                    counts["cleared_by_retention"] += cleared_at is not None
-                elif data_digest(data) != digest:
-                    self.add(
-                        CHANGED,
-                        f"Its {', '.join(kept.data_fields)} no longer match the kept digest {kept.column}.",
-                        record_id=kind.record_id(record[0]),
-                    )
         self._changed(changed)
         if counts["unsealed"]:  # a forged record is an unsealed one (same snapshot)
             self._forged()
+        if kind.kept_digest is not None:
+            checked = kept.result() if kept is not None else _kept_check(kind)
+            counts["cleared_by_retention"] = checked.cleared
+            data, column = ", ".join(kind.kept_digest.data_fields), kind.kept_digest.column
+            detail = f"Its {data} no longer match the kept digest {column}."
+            for record_id in checked.changed:
+                self.add(CHANGED, detail, record_id=kind.record_id(record_id))
+            self.count += checked.changed_count - len(checked.changed)
         return counts
 
     def _changed(self, changed: list[_Changed]) -> None:
@@ -247,6 +256,40 @@ class _KindCheck:
         return summary
 
 
+@dataclass(frozen=True)
+class _KeptCheck:
+    """A kind's kept digests against their data: the ids (text) of the first records whose
+    data no longer match (at most LISTED_MISMATCHES), how many in all, how many cleared."""
+
+    changed: list[str]
+    changed_count: int
+    cleared: int
+
+
+def _kept_check(kind: Kind, using: BaseDatabaseWrapper | None = None) -> _KeptCheck:
+    # No order: the rows are checked one by one (and the default ordering would sort them).
+    stream = kept_stream(with_text_id(kind).order_by(), kind, read_ahead=True, using=using)
+    changed: list[str] = []
+    changed_count = cleared = 0
+    for row in stream.rows:
+        digest, data, cleared_at = row[1], row[2:-1], row[-1]
+        if all(value is None for value in data):
+            cleared += cleared_at is not None
+        elif stream.data_digest(data) != digest:
+            changed_count += 1
+            if len(changed) < LISTED_MISMATCHES:
+                changed.append(str(row[0]))
+    return _KeptCheck(changed, changed_count, cleared)
+
+
+def _kept_check_in_snapshot(kind_name: str, snapshot: str) -> _KeptCheck:
+    """`_kept_check` in a forked worker, on a connection of its own in the verifier's
+    exported snapshot. The connections inherited from the parent are never used here
+    (their sockets are the parent's), and the worker ends without closing them."""
+    with snapshot_connection(snapshot) as own:
+        return _kept_check(KINDS_BY_NAME[kind_name], using=own)
+
+
 def _json_id(record_id: Any) -> Any:
     return record_id if isinstance(record_id, int) else str(record_id)
 
@@ -255,22 +298,45 @@ def audit_verify(
     *, public_key: Ed25519PublicKey, checkpoints: Sequence[SealedBlock], kinds: Sequence[Kind] = KINDS
 ) -> dict[str, Any]:
     """{"ok": ..., "kinds": {kind: summary}}: see the module docstring. Read in one
-    repeatable-read snapshot on PostgreSQL, so a seal running meanwhile is not half seen."""
+    repeatable-read snapshot on PostgreSQL, so a seal running meanwhile is not half seen.
+
+    On PostgreSQL, unless called inside a transaction: the kept digests (each decision's
+    28-field inputs parsed and encoded again, half of verifying a decision) are checked
+    in a worker process, forked before any thread starts, in the same snapshot
+    (`pg_export_snapshot`), while this process checks the records against their leaves:
+    the two halves run on two cores."""
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         with transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
-            return _verify(public_key, checkpoints, kinds)
+                cursor.execute("SELECT pg_export_snapshot()")
+                (snapshot,) = cursor.fetchone()
+            with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as worker:
+                kept = {
+                    kind.name: worker.submit(_kept_check_in_snapshot, kind.name, snapshot)
+                    for kind in kinds
+                    if kind.kept_digest is not None
+                }
+                try:
+                    return _verify(public_key, checkpoints, kinds, kept)
+                finally:
+                    for future in kept.values():
+                        future.cancel()
     with transaction.atomic():
-        return _verify(public_key, checkpoints, kinds)
+        return _verify(public_key, checkpoints, kinds, {})
 
 
-def _verify(public_key: Ed25519PublicKey, checkpoints: Sequence[SealedBlock], kinds: Sequence[Kind]) -> dict[str, Any]:
+def _verify(
+    public_key: Ed25519PublicKey,
+    checkpoints: Sequence[SealedBlock],
+    kinds: Sequence[Kind],
+    kept: dict[str, "Future[_KeptCheck]"],
+) -> dict[str, Any]:
     result: dict[str, Any] = {}
     for kind in kinds:
         check = _KindCheck(kind, public_key)
         check.chain()
-        counts = check.records()
+        counts = check.records(kept.get(kind.name))
         check.checkpoints([c for c in checkpoints if c.head.kind == kind.name])
         result[kind.name] = check.summary(counts)
     return {"ok": all(not summary["mismatch_count"] for summary in result.values()), "kinds": result}

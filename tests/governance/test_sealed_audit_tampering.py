@@ -19,6 +19,7 @@ from governance.ledger import block_seal
 from governance.models import AuditBlock, AuditLeaf, Transition
 from governance.sealing.services import audit_seal
 from predictions.models import DecisionLog
+from predictions.services import decision_log_retention_apply
 
 from ..monitoring.support import WINDOW_START
 from .audit_support import behind_the_portals_back, log_some_decisions, problems, verify
@@ -161,3 +162,36 @@ def test_a_pg_dump_restored_into_a_new_database_verifies_clean(sealed, checkpoin
         subprocess.run(["psql", "-q", "-c", f'DROP DATABASE IF EXISTS "{restored}"', "postgres"], env=env, check=True)  # nosec
     assert done.returncode == 0, done.stdout + done.stderr
     assert '"ok": true' in done.stdout and '"records": 30' in done.stdout
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_the_kept_digests_are_checked_in_a_forked_worker(sealed, settings, monkeypatch):
+    """`verify_audit` as an operator runs it (no transaction around it) checks the kept
+    digests in a worker process in its own snapshot: it still names an edited input, and
+    still counts the decisions whose inputs retention cleared."""
+    from governance.sealing import verify as verifying
+
+    assert not connection.in_atomic_block
+    verifier = os.getpid()
+    real_kept_check = verifying._kept_check
+
+    def kept_check_in_the_worker(kind, using=None):
+        # The worker is a fork, so it runs this patched function too; run in the verifier's
+        # own process it fails the verify.
+        assert os.getpid() != verifier, "the kept digests were checked in the verifier's process"
+        return real_kept_check(kind, using)
+
+    monkeypatch.setattr(verifying, "_kept_check", kept_check_in_the_worker)
+    sql("UPDATE predictions_decisionlog SET inputs = '{\"edited\": true}' WHERE id = %s", [sealed[7].pk])
+    status, report = verify("--kind", "decision")
+    assert status == 1 and problems(report, "decision") == [("changed", str(sealed[7].pk))]
+    assert report["kinds"]["decision"]["mismatches"][0]["detail"] == (
+        "Its inputs, features no longer match the kept digest inputs_sha256."
+    )
+    assert report["kinds"]["decision"]["cleared_by_retention"] == 0
+
+    settings.DECISION_LOG_RETENTION_DAYS = 1
+    decision_log_retention_apply()
+    status, report = verify("--kind", "decision")
+    assert status == 0, report
+    assert report["kinds"]["decision"]["cleared_by_retention"] == len(sealed)

@@ -71,15 +71,16 @@ def test_two_sealers_at_once_make_one_chain(unsaved_decisions, monkeypatch):
     DecisionLog.objects.bulk_create(unsaved_decisions(40, seed=3))
     # The first sealer holds its block's lock while the second starts and must wait.
     in_block, release = threading.Event(), threading.Event()
-    insert = services._leaves_insert
+    copy = services._copy
 
-    def slow_insert(*args, **kwargs):
-        insert(*args, **kwargs)
-        if threading.current_thread().name == "first":
+    def slow_copy(*args, **kwargs):
+        copy(*args, **kwargs)
+        # The leaves are copied on a thread named after the sealer's.
+        if threading.current_thread().name.startswith("first"):
             in_block.set()
             assert release.wait(30)
 
-    monkeypatch.setattr(services, "_leaves_insert", slow_insert)
+    monkeypatch.setattr(services, "_copy", slow_copy)
     results, errors = {}, []
 
     def seal(name):
@@ -109,16 +110,45 @@ def test_two_sealers_at_once_make_one_chain(unsaved_decisions, monkeypatch):
 @pytest.mark.django_db
 def test_a_sealer_killed_mid_block_leaves_no_partial_block(unsaved_decisions, monkeypatch):
     DecisionLog.objects.bulk_create(unsaved_decisions(12, seed=4))
-    insert = services._leaves_insert
+    copy = services._copy
 
     def die_after_the_leaves(*args, **kwargs):
-        insert(*args, **kwargs)
+        copy(*args, **kwargs)
         raise KeyboardInterrupt  # what a killed worker's interrupted transaction amounts to
 
-    monkeypatch.setattr(services, "_leaves_insert", die_after_the_leaves)
+    monkeypatch.setattr(services, "_copy", die_after_the_leaves)
     with pytest.raises(KeyboardInterrupt):
         audit_seal(kinds=DECISIONS)
     assert not AuditBlock.objects.exists() and not AuditLeaf.objects.exists()
-    monkeypatch.setattr(services, "_leaves_insert", insert)
+    monkeypatch.setattr(services, "_copy", copy)
     assert [b.record_count for b in audit_seal(kinds=DECISIONS).blocks] == [12]
+    assert verify("--kind", "decision")[0] == 0
+
+
+@pytest.mark.postgresql
+@pytest.mark.django_db(transaction=True)
+def test_a_sealer_killed_while_its_leaves_are_copied_on_a_thread_keeps_only_the_blocks_before(
+    unsaved_decisions, monkeypatch
+):
+    # Outside a transaction the records are read on a second connection and each block's
+    # leaves are copied on a thread while the next block is computed; the block commits
+    # when the next one is handed over.
+    DecisionLog.objects.bulk_create(unsaved_decisions(12, seed=5))
+    monkeypatch.setattr(services, "MAX_BLOCK_RECORDS", 5)
+    copy, copies = services._copy, []
+
+    def die_in_the_second_block(*args, **kwargs):
+        copies.append(threading.current_thread().name)
+        copy(*args, **kwargs)
+        if len(copies) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(services, "_copy", die_in_the_second_block)
+    with pytest.raises(KeyboardInterrupt):
+        audit_seal(kinds=DECISIONS)
+    assert copies == ["MainThread-audit-leaves"] * 2  # on the thread, not the caller's
+    assert [(b.number, b.record_count) for b in AuditBlock.objects.filter(kind="decision")] == [(1, 5)]
+    assert AuditLeaf.objects.filter(kind="decision").count() == 5
+    monkeypatch.setattr(services, "_copy", copy)
+    assert [b.record_count for b in audit_seal(kinds=DECISIONS).blocks] == [5, 2]
     assert verify("--kind", "decision")[0] == 0

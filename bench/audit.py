@@ -39,15 +39,24 @@ from database import benchmark_database  # noqa: E402
 
 SEAL_SECONDS, VERIFY_SECONDS, TARGET_MB = 20.0, 40.0, 500
 DISTINCT = 5_000
+# A version 7 UUID made in SQL from a time (48 bits of Unix milliseconds, version 7, the
+# rest of a random UUID with its variant), as loanportal.ids.uuid7 makes one in Python.
+UUID7_AT = (
+    "encode(set_byte(overlay(uuid_send(gen_random_uuid()) PLACING "
+    "substring(int8send(floor(extract(epoch FROM {time}) * 1000)::bigint) FROM 3) FROM 1 FOR 6), "
+    "6, 112 + (random() * 15)::int), 'hex')::uuid"
+)
 START = datetime(2026, 1, 5, tzinfo=UTC)
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_rss_mb(who: int) -> float:
+    """Peak resident memory of this process (RUSAGE_SELF) or of its largest ended child
+    (RUSAGE_CHILDREN: verify's kept-digest worker)."""
+    return resource.getrusage(who).ru_maxrss / 1024
 
 
-def cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
+def cpu_seconds(who: int) -> float:
+    usage = resource.getrusage(who)
     return usage.ru_utime + usage.ru_stime
 
 
@@ -67,7 +76,7 @@ def measure(step: str, key_dir: str) -> None:
     from governance.sealing.verify import audit_verify
 
     kinds = [KINDS_BY_NAME["decision"]]
-    started, cpu_started = time.perf_counter(), cpu_seconds()
+    started, cpu_started = time.perf_counter(), cpu_seconds(resource.RUSAGE_SELF)
     if step == "seal":
         result = audit_seal(kinds=kinds)
         outcome: dict[str, Any] = {"records": result.records(), "blocks": len(result.blocks)}
@@ -78,8 +87,15 @@ def measure(step: str, key_dir: str) -> None:
         checkpoints = [c for _, c in checkpoints_read(Path(settings.AUDIT_CHECKPOINT_DIR)) if not isinstance(c, str)]
         report = audit_verify(public_key=key, checkpoints=checkpoints, kinds=kinds)
         outcome = {"records": report["kinds"]["decision"]["records"], "ok": report["ok"]}
-    elapsed, cpu = time.perf_counter() - started, cpu_seconds() - cpu_started
-    print(json.dumps({"seconds": elapsed, "cpu_seconds": cpu, "peak_mb": peak_rss_mb(), **outcome}))
+    elapsed, cpu = time.perf_counter() - started, cpu_seconds(resource.RUSAGE_SELF) - cpu_started
+    costs = {
+        "seconds": elapsed,
+        "cpu_seconds": cpu,
+        "peak_mb": peak_rss_mb(resource.RUSAGE_SELF),
+        "worker_cpu_seconds": cpu_seconds(resource.RUSAGE_CHILDREN),
+        "worker_peak_mb": peak_rss_mb(resource.RUSAGE_CHILDREN),
+    }
+    print(json.dumps({**costs, **outcome}))
 
 
 def seed(rows: int) -> str:
@@ -137,18 +153,30 @@ def seed(rows: int) -> str:
         )
     DecisionLog.objects.bulk_create(rows_built)
     table = sql.Identifier(DecisionLog._meta.db_table)
+    copy_at = sql.SQL("created_at + copy * interval '1 second'")
     with connection.cursor() as cursor:
+        # Ids as the API makes them (loanportal.ids.uuid7), from each decision's own time,
+        # and the copies stored in time order, as a log written over time lies on disk:
+        # random ids would sort and index in an order no real decision log has. The rows
+        # are append-only; the seeding superuser skips the guard trigger for this one step.
+        cursor.execute("SET session_replication_role = replica")
+        cursor.execute(
+            sql.SQL("UPDATE {table} SET id = {id}").format(
+                table=table, id=sql.SQL(UUID7_AT).format(time=sql.SQL("created_at"))
+            )
+        )
+        cursor.execute("RESET session_replication_role")
         cursor.execute(
             sql.SQL(
                 """
                 INSERT INTO {table} (id, request_id, client_id, model_version_id, inputs, features, probability,
                                      decision, risk_band, reason_codes, latency_ms, created_at, inputs_sha256)
-                SELECT gen_random_uuid(), md5(random()::text), client_id, model_version_id, inputs, features,
-                       probability, decision, risk_band, reason_codes, latency_ms,
-                       created_at + copy * interval '1 second', inputs_sha256
+                SELECT {id}, md5(random()::text), client_id, model_version_id, inputs, features,
+                       probability, decision, risk_band, reason_codes, latency_ms, {at}, inputs_sha256
                 FROM {table} CROSS JOIN generate_series(1, %s) AS copy
+                ORDER BY {at}
                 """
-            ).format(table=table),
+            ).format(table=table, id=sql.SQL(UUID7_AT).format(time=copy_at), at=copy_at),
             [rows // DISTINCT - 1],
         )
         cursor.execute(sql.SQL("VACUUM (ANALYZE) {table}").format(table=table))
@@ -192,14 +220,18 @@ def main() -> None:
         f"{seal['records']:,} records, {seal['blocks']} blocks"
     )
     print(
-        f"verify    {verify['seconds']:6.2f} s ({verify['cpu_seconds']:.1f} s CPU)  "
-        f"peak RSS {verify['peak_mb']:4.0f} MB  "
+        f"verify    {verify['seconds']:6.2f} s ({verify['cpu_seconds']:.1f} s CPU, "
+        f"worker {verify['worker_cpu_seconds']:.1f} s)  "
+        f"peak RSS {verify['peak_mb']:4.0f} MB + worker {verify['worker_peak_mb']:.0f} MB  "
         f"{verify['records']:,} records, {'clean' if verify['ok'] else 'MISMATCHES'}"
     )
+    # The worker runs beside the verifier: their peaks are added (pages they share, forked,
+    # count twice, so this overstates).
+    peak = max(seal["peak_mb"] + seal["worker_peak_mb"], verify["peak_mb"] + verify["worker_peak_mb"])
     checks = [
         ("seal per 1,000,000", seal["seconds"] * scale, SEAL_SECONDS, "s"),
         ("verify per 1,000,000", verify["seconds"] * scale, VERIFY_SECONDS, "s"),
-        ("peak RSS", max(seal["peak_mb"], verify["peak_mb"]), TARGET_MB, "MB"),
+        ("peak RSS", peak, TARGET_MB, "MB"),
     ]
     for label, value, target, unit in checks:
         print(f"  {label:<22}{value:8.2f} {unit:<3} target <= {target:g}")

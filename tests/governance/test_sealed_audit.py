@@ -161,6 +161,16 @@ def test_every_audit_table_but_the_ledgers_own_is_sealed_in_a_chain_of_its_own()
     assert len({kind.name for kind in KINDS}) == len(KINDS)
 
 
+@pytest.mark.parametrize("kind", KINDS, ids=lambda kind: kind.name)
+def test_every_column_of_a_sealed_table_is_in_its_record_kept_by_digest_or_named_outside(kind):
+    """A column added to a sealed model must be a decision: sealed under a new kind name,
+    or named in `outside_record` with the reason."""
+    columns = {field.attname for field in kind.model._meta.concrete_fields} - {kind.model._meta.pk.attname}
+    kept = kind.kept_digest
+    covered = set(kind.record_fields) | (set(kept.data_fields) | {kept.cleared_at} if kept else set())
+    assert sorted(columns - covered) == sorted(kind.outside_record)
+
+
 def test_a_retraining_run_is_sealed_once_it_has_finished_and_not_before(production_version):
     def run(state: str, **fields):
         return RetrainingRun.objects.create(

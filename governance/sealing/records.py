@@ -410,18 +410,34 @@ def kept_stream(
     the ORM and `digest_of`. `read_ahead` and `using` as for `rows_stream`."""
     kept = kind.kept_digest
     assert kept is not None  # nosec B101
-    names = (kept.column, *kept.data_fields, kept.cleared_at)
-    columns = [_column(kind, name) for name in names] if connection.vendor == "postgresql" else []
-    fast = [column for column in columns if column is not None]
-    if columns and len(fast) == len(columns):
+    fast = _kept_columns(kind)
+    if fast is not None:
         selected = {f"_kept_{index}": column[0] for index, column in enumerate(fast)}
         values = queryset.annotate(**selected).values_list("_pk_text", *selected)
         digest = _kept_digest_text(kind, [column[1] for column in fast[1:-1]])
         return KeptStream(rows_stream(values, read_ahead=read_ahead, using=using), digest)
+    if using is not None:
+        # The ORM reads on the default connection only (in a forked worker, the parent's).
+        raise ValueError(f"The {kind.name} kept digests can be read on another connection only on the fast path.")
     return KeptStream(
-        queryset.values_list("_pk_text", *names).iterator(chunk_size=CHUNK),
+        queryset.values_list("_pk_text", kept.column, *kept.data_fields, kept.cleared_at).iterator(chunk_size=CHUNK),
         lambda data: digest_of(dict(zip(kept.data_fields, data, strict=True))),
     )
+
+
+def kept_fast_path(kind: Kind) -> bool:
+    """Whether `kept_stream` reads the kind's kept digests without the ORM (and so can
+    read them on a connection of its own)."""
+    return kind.kept_digest is not None and _kept_columns(kind) is not None
+
+
+def _kept_columns(kind: Kind) -> list[tuple[Any, ValueText]] | None:
+    kept = kind.kept_digest
+    if kept is None or connection.vendor != "postgresql":
+        return None
+    columns = [_column(kind, name) for name in (kept.column, *kept.data_fields, kept.cleared_at)]
+    fast = [column for column in columns if column is not None]
+    return fast if len(fast) == len(columns) else None
 
 
 def _orm_stream(queryset: QuerySet[Any], kind: Kind) -> Iterator[tuple[Any, str, bytes]]:

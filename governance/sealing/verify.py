@@ -27,6 +27,7 @@ from governance.models import AuditBlock, AuditLeaf
 from .kinds import KINDS, KINDS_BY_NAME, Kind
 from .records import (
     binary_order,
+    kept_fast_path,
     kept_stream,
     records_stream,
     rows_stream,
@@ -315,7 +316,7 @@ def audit_verify(
                 kept = {
                     kind.name: worker.submit(_kept_check_in_snapshot, kind.name, snapshot)
                     for kind in kinds
-                    if kind.kept_digest is not None
+                    if kept_fast_path(kind)
                 }
                 try:
                     return _verify(public_key, checkpoints, kinds, kept)

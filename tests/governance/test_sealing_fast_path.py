@@ -27,6 +27,7 @@ from governance.sealing.records import (
     _column,
     _FastRecords,
     _orm_stream,
+    kept_fast_path,
     kept_stream,
     records_stream,
     sql_text,
@@ -115,9 +116,10 @@ def test_a_record_without_fields_from_its_pieces_is_the_canonical_record():
 def test_every_kind_takes_the_fast_path_on_postgresql(db):
     kept = KINDS_BY_NAME["decision"].kept_digest
     assert all(_FastRecords.of(kind) is not None for kind in KINDS)
-    # The kept digest's columns too (kept_stream).
+    # The kept digest's columns too (kept_stream), which verify then reads in its worker.
     kind = KINDS_BY_NAME["decision"]
     assert all(_column(kind, name) is not None for name in (kept.column, *kept.data_fields, kept.cleared_at))
+    assert [kind.name for kind in KINDS if kept_fast_path(kind)] == ["decision"]
 
 
 def test_the_stream_builds_the_orm_paths_records_for_every_kind(production_version, log_decisions):

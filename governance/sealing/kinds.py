@@ -8,6 +8,8 @@ field", because a record's bytes must never change: a column added to a model la
 not make its old leaves fail. Changing a list changes the leaves of records not sealed
 yet only if done with a new kind name; never edit a list in place once records of that
 kind have been sealed. Every other column of the model is named in `outside_record`.
+A column added to a sealed model is sealed by a successor kind: the old kind names it in
+`superseded_by` and seals nothing new (its chain is closed, and still verified).
 
 `time_field` dates a record (a lookup path may cross a foreign key): a record that is in
 no block although it is older than the newest block by more than
@@ -66,6 +68,11 @@ class Kind:
     # column added later is a decision: tests/governance/test_sealed_audit.py checks that
     # every column is in the record, kept by digest, or named here.
     outside_record: tuple[str, ...] = ()
+    # A closed chain: the kind names its successor, a kind over the same model whose field
+    # list has the columns added since. A closed kind seals nothing new; verify checks the
+    # records it sealed (changed, deleted, out of order) and leaves the rest, forged ones
+    # included, to the successor, which seals every row, these too.
+    superseded_by: str | None = None
     record_fields: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -444,8 +451,32 @@ KINDS: tuple[Kind, ...] = (
             *_HISTORY,
         ),
         time_field="history_date",
-        # Added with the hyperparameter search's row cap, after this kind was sealed.
+        # Added with the hyperparameter search's row cap, after this kind was sealed: the
+        # successor seals it.
         outside_record=("search_rows",),
+        superseded_by="retraining_policy_history_v2",
+    ),
+    Kind(
+        name="retraining_policy_history_v2",
+        model_label="governance.HistoricalRetrainingPolicy",
+        fields=(
+            "id",
+            "registered_model_id",
+            "request_id",
+            "enabled",
+            "drift_inputs_min",
+            "on_performance_incident",
+            "max_model_age_days",
+            "new_outcomes_min",
+            "cooldown_days",
+            "min_labelled_rows",
+            "out_of_time_share",
+            "search_trials",
+            "search_seconds",
+            "search_rows",
+            *_HISTORY,
+        ),
+        time_field="history_date",
     ),
     Kind(
         name="review_policy_history",
@@ -494,4 +525,5 @@ KINDS_BY_NAME = {kind.name: kind for kind in KINDS}
 
 
 def kind_for_model(model: type[models.Model]) -> Kind | None:
-    return next((kind for kind in KINDS if kind.model is model), None)
+    """The kind that seals the model's new rows (not a closed one)."""
+    return next((kind for kind in KINDS if kind.model is model and kind.superseded_by is None), None)

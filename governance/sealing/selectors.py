@@ -40,6 +40,11 @@ def audit_proof(*, kind_name: str, record_id: str) -> dict[str, Any]:
     if row is None:
         raise NotFound(f"There is no {kind.name} record {record_id}.")
     leaf = AuditLeaf.objects.filter(kind=kind.name, record_id=row[0]).select_related("block").first()
+    if leaf is None and kind.superseded_by is not None:
+        raise NotFound(
+            f"The {kind.name} chain is closed and does not hold record {record_id}; "
+            f"ask for kind {kind.superseded_by}, which seals it."
+        )
     if leaf is None:
         raise NotFound(
             f"The {kind.name} record {record_id} is not sealed yet; the next seal (every 5 minutes) seals it."

@@ -236,6 +236,8 @@ def _kind_seal(kind: Kind, signing_key: Ed25519PrivateKey) -> list[AuditBlock]:
     what this one read; a record committed after the snapshot is sealed by the next
     run."""
     blocks: list[AuditBlock] = []
+    if kind.superseded_by is not None:
+        return blocks  # a closed chain: its successor seals the rows
     with _kind_lock(kind.name), reading_connection() as reader:
         previous = AuditBlock.objects.filter(kind=kind.name).order_by("-number").first()
         queryset = unsealed(kind).order_by("pk")

@@ -1,5 +1,6 @@
 """Sealing the audit records into signed blocks and verifying them (SQLite and PostgreSQL)."""
 
+import dataclasses
 import json
 
 import pytest
@@ -7,10 +8,19 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
-from governance.models import AuditBlock, AuditLeaf, RetrainingRun, RetrainingState, RetrainingTrigger
-from governance.sealing.kinds import KINDS, kind_for_model
+from governance.models import (
+    AuditBlock,
+    AuditLeaf,
+    RetrainingPolicy,
+    RetrainingRun,
+    RetrainingState,
+    RetrainingTrigger,
+)
+from governance.sealing.kinds import KINDS, KINDS_BY_NAME, kind_for_model
+from governance.sealing.selectors import audit_proof
 from governance.sealing.services import audit_seal
 from loanportal.audit import audit_models
+from loanportal.errors import NotFound
 from predictions.models import DecisionLog
 from predictions.services import decision_log_retention_apply
 
@@ -190,3 +200,51 @@ def test_a_retraining_run_is_sealed_once_it_has_finished_and_not_before(producti
     status, report = verify()
     assert status == 0 and report["ok"], report
     assert pending.pk  # still pending, unsealed, and not reported as forged
+
+
+def test_a_closed_chain_seals_nothing_new_and_its_successor_seals_every_row_with_the_added_column(
+    production_version,
+):
+    """retraining_policy_history was sealed before `search_rows` existed; its successor
+    seals every history row, those sealed before too, with the column."""
+    closed, successor = KINDS_BY_NAME["retraining_policy_history"], KINDS_BY_NAME["retraining_policy_history_v2"]
+    policy = RetrainingPolicy.objects.create(registered_model=production_version.registered_model)
+    # As a portal sealed before the successor existed: the old kind, still open.
+    audit_seal(kinds=[dataclasses.replace(closed, superseded_by=None)])
+    policy.search_rows = 60_000
+    policy.save()
+    result = audit_seal()
+    blocks = {block.kind: block.record_count for block in result.blocks}
+    assert "retraining_policy_history" not in blocks and blocks["retraining_policy_history_v2"] == 2
+    status, report = verify()
+    assert status == 0, report
+    assert report["kinds"]["retraining_policy_history"]["records"] == 1
+    assert report["kinds"]["retraining_policy_history"]["unsealed"] == 0
+    assert report["kinds"]["retraining_policy_history_v2"]["records"] == 2
+
+    newest = policy.history.order_by("-history_id").first()
+    proof = audit_proof(kind_name=successor.name, record_id=str(newest.history_id))
+    assert json.loads(proof["record"])["fields"]["search_rows"] == 60_000
+    with pytest.raises(NotFound, match="ask for kind retraining_policy_history_v2"):
+        audit_proof(kind_name=closed.name, record_id=str(newest.history_id))
+
+    # The added column is sealed: an edit of it is caught by the successor.
+    with behind_the_portals_back():
+        type(newest).objects.filter(history_id=newest.history_id).update(search_rows=1)
+    status, report = verify()
+    assert status == 1 and problems(report, "retraining_policy_history_v2") == [("changed", newest.history_id)]
+    assert problems(report, "retraining_policy_history") == []
+
+
+def test_a_row_sealed_in_a_closed_chain_and_deleted_is_named_deleted_in_both_chains(production_version):
+    closed = KINDS_BY_NAME["retraining_policy_history"]
+    policy = RetrainingPolicy.objects.create(registered_model=production_version.registered_model)
+    audit_seal(kinds=[dataclasses.replace(closed, superseded_by=None)])
+    audit_seal()
+    first = policy.history.get()
+    with behind_the_portals_back():
+        type(first).objects.filter(history_id=first.history_id).delete()
+    status, report = verify()
+    assert status == 1
+    assert problems(report, "retraining_policy_history") == [("deleted", first.history_id)]
+    assert problems(report, "retraining_policy_history_v2") == [("deleted", first.history_id)]

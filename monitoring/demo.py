@@ -132,9 +132,9 @@ def demo_decisions_step(context: DemoContext) -> str:
     rng = np.random.default_rng(context.seed)
     # A day's applications are the first `count` of a block drawn for its place in the
     # month, so what a day holds does not depend on the weekday the month starts on: the
-    # demo is the same whatever today's date (drawn to fit each calendar instead, one
-    # date's weekend day got a chance 23% of missing dtir1, against 16%, and a
-    # data-quality incident the demo does not mean to show).
+    # demo is the same whatever today's date. (Drawn to fit each calendar instead, on one
+    # date a weekend day drew 23% missing dtir1 against 16% by chance, and opened a
+    # data-quality incident the demo does not mean to show.)
     block = max(context.weekday_decisions, context.weekend_decisions)
     # One generator call for the stable days and one per shifted day: its set-up dominates small calls.
     stable_blocks = generate(stable * block, seed=context.seed)

@@ -64,7 +64,7 @@ class Kind:
     # Columns of the model in no record of this kind, each for a reason given beside it:
     # a column entering by a digest column of its own, or one added to the model after
     # records of the kind were sealed, which cannot join the field lists without changing
-    # those records' leaves (a new kind name is the way to seal it). Named, so that a
+    # those records' leaves (a successor kind seals it: `superseded_by`). Named, so that a
     # column added later is a decision: tests/governance/test_sealed_audit.py checks that
     # every column is in the record, kept by digest, or named here.
     outside_record: tuple[str, ...] = ()

@@ -107,6 +107,24 @@ class Kind:
 
 
 _HISTORY = ("history_date", "history_change_reason", "history_type", "history_user_id")
+# The retraining policy history's record as first sealed (retraining_policy_history):
+# never edit it; its successor adds the columns since.
+_RETRAINING_POLICY_FIELDS = (
+    "id",
+    "registered_model_id",
+    "request_id",
+    "enabled",
+    "drift_inputs_min",
+    "on_performance_incident",
+    "max_model_age_days",
+    "new_outcomes_min",
+    "cooldown_days",
+    "min_labelled_rows",
+    "out_of_time_share",
+    "search_trials",
+    "search_seconds",
+    *_HISTORY,
+)
 
 KINDS: tuple[Kind, ...] = (
     Kind(
@@ -434,22 +452,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         name="retraining_policy_history",
         model_label="governance.HistoricalRetrainingPolicy",
-        fields=(
-            "id",
-            "registered_model_id",
-            "request_id",
-            "enabled",
-            "drift_inputs_min",
-            "on_performance_incident",
-            "max_model_age_days",
-            "new_outcomes_min",
-            "cooldown_days",
-            "min_labelled_rows",
-            "out_of_time_share",
-            "search_trials",
-            "search_seconds",
-            *_HISTORY,
-        ),
+        fields=_RETRAINING_POLICY_FIELDS,
         time_field="history_date",
         # Added with the hyperparameter search's row cap, after this kind was sealed: the
         # successor seals it.
@@ -459,23 +462,7 @@ KINDS: tuple[Kind, ...] = (
     Kind(
         name="retraining_policy_history_v2",
         model_label="governance.HistoricalRetrainingPolicy",
-        fields=(
-            "id",
-            "registered_model_id",
-            "request_id",
-            "enabled",
-            "drift_inputs_min",
-            "on_performance_incident",
-            "max_model_age_days",
-            "new_outcomes_min",
-            "cooldown_days",
-            "min_labelled_rows",
-            "out_of_time_share",
-            "search_trials",
-            "search_seconds",
-            "search_rows",
-            *_HISTORY,
-        ),
+        fields=(*_RETRAINING_POLICY_FIELDS, "search_rows"),
         time_field="history_date",
     ),
     Kind(
